@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layering (see Docs/Architecture.md):
+//   LVXCore      pure model, validation, planning, rendering, seams. No I/O, no C.
+//   LVXWire      PI18 framing, CRC, commands, decoders (pure).
+//   LVXPort      transports (hidraw, serial, TCP), the PI18 client, discovery seam.
+//   LVXYAML      libyaml adapter      (the only importer of CYAML)
+//   LVXGit       libgit2 adapter      (the only importer of CLibGit2 / CGitShims)
+//   LVXSystemd   libsystemd adapter   (the only importer of CSystemd)
+//   LVXSimulator the fake inverter (never a dependency of `lvx`)
+let package = Package(
+    name: "lvx",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lvx", targets: ["lvx"]),
+        .executable(name: "lvx-sim", targets: ["lvx-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "CGitShims", dependencies: ["CLibGit2"]),
+
+        .target(name: "LVXCore"),
+        .target(name: "LVXWire", dependencies: ["LVXCore"]),
+        .target(name: "LVXPort", dependencies: ["LVXCore", "LVXWire"]),
+        .target(name: "LVXYAML", dependencies: ["LVXCore", "CYAML"]),
+        .target(name: "LVXGit", dependencies: ["LVXCore", "CLibGit2", "CGitShims"]),
+        .target(
+            name: "LVXSystemd",
+            dependencies: ["LVXCore", "CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "LVXSimulator", dependencies: ["LVXCore", "LVXWire"]),
+
+        .executableTarget(
+            name: "lvx",
+            dependencies: [
+                "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "lvx-sim",
+            dependencies: [
+                "LVXSimulator", "LVXWire", "LVXCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "LVXTestSupport", dependencies: ["LVXCore", "LVXWire"]),
+
+        .testTarget(name: "LVXCoreTests", dependencies: ["LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXWireTests", dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXPortTests", dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]),
+        .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXSystemdTests", dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXSimulatorTests", dependencies: ["LVXSimulator", "LVXWire", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
