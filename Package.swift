@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "LVXTestSupport", dependencies: ["LVXCore", "LVXWire"]),
 
         .testTarget(name: "LVXCoreTests", dependencies: ["LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXWireTests", dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXWireTests", dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LVXPortTests", dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]),
         .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXCore", "LVXTestSupport"]),

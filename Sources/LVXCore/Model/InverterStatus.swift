@@ -16,7 +16,7 @@ public struct FirmwareVersions: Sendable, Hashable, CustomStringConvertible {
 
 /// The inverter's working mode (`MOD`); codes the PDF does not define decode as ``unknown``.
 public struct InverterMode: Sendable, Hashable, CustomStringConvertible {
-    /// The two-digit code as sent, e.g. `05`.
+    /// The two-digit code as sent, such as `05`.
     public var code: String
 
     public init(code: String) { self.code = code }

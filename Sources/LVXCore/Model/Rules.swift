@@ -21,7 +21,8 @@ public enum SettingRules {
             found.append(
                 Violation(
                     keys: [.cutoffVoltage, .stopDischargeVoltage],
-                    message: "cutoff_voltage (\(fmt(.cutoffVoltage, cutoff))) must be <= stop_discharge_voltage (\(fmt(.stopDischargeVoltage, stop)))"
+                    message:
+                        "cutoff_voltage (\(fmt(.cutoffVoltage, cutoff))) must be <= stop_discharge_voltage (\(fmt(.stopDischargeVoltage, stop)))"
                 )
             )
         }
@@ -29,7 +30,8 @@ public enum SettingRules {
             found.append(
                 Violation(
                     keys: [.floatVoltage, .bulkVoltage],
-                    message: "float_voltage (\(fmt(.floatVoltage, float))) must be <= bulk_voltage (\(fmt(.bulkVoltage, bulk)))"
+                    message:
+                        "float_voltage (\(fmt(.floatVoltage, float))) must be <= bulk_voltage (\(fmt(.bulkVoltage, bulk)))"
                 )
             )
         }
@@ -39,7 +41,8 @@ public enum SettingRules {
             found.append(
                 Violation(
                     keys: [.stopChargeVoltage, .floatVoltage],
-                    message: "stop_charge_voltage (\(fmt(.stopChargeVoltage, stopCharge))) must not be above float_voltage (\(fmt(.floatVoltage, float)))"
+                    message:
+                        "stop_charge_voltage (\(fmt(.stopChargeVoltage, stopCharge))) must not be above float_voltage (\(fmt(.floatVoltage, float)))"
                 )
             )
         }

@@ -3,7 +3,7 @@
 /// Every method either returns a decoded value or throws a ``DeviceError``; a garbled, late or
 /// refused reply is never turned into a value.
 public protocol InverterDevice: Sendable {
-    /// The port string the device was opened with, e.g. `serial:/dev/pts/3`.
+    /// The port string the device was opened with, such as `serial:/dev/pts/3`.
     var port: String { get }
 
     /// `ID`: the unit's serial number.
@@ -47,9 +47,9 @@ public struct DeviceError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var kind: Kind
-    /// The port string, e.g. `hidraw:/dev/hidraw0`.
+    /// The port string, such as `hidraw:/dev/hidraw0`.
     public var port: String
-    /// The command mnemonic, e.g. `PIRI`, or the setter payload.
+    /// The command mnemonic, such as `PIRI`, or the setter payload.
     public var command: String
     /// What happened, lower-case, without the port and command.
     public var detail: String

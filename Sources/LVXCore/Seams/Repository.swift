@@ -18,7 +18,12 @@ public protocol HistoryStore: Sendable {
     /// the new tip and retried. In a non-bare repository the index and working tree are updated
     /// for the written paths so `git status` stays clean.
     /// - Returns: the new commit id.
-    func commit(files: [String: [UInt8]], message: String, author: String, time: WallTime)
+    func commit(
+        files: [String: [UInt8]],
+        message: String,
+        author: String,
+        time: WallTime
+    )
         throws(RepositoryError) -> String
 }
 

@@ -1,8 +1,10 @@
 import LVXCore
 
-/// A PI18 query (`^P` frame). Only the queries lvx uses exist, as static members.
+/// A PI18 query (`^P` frame).
+///
+/// Only the queries lvx uses exist, as static members.
 public struct PI18Query: Sendable, Hashable, CustomStringConvertible {
-    /// The mnemonic, e.g. `PIRI`.
+    /// The mnemonic, such as `PIRI`.
     public let mnemonic: String
 
     private init(_ mnemonic: String) { self.mnemonic = mnemonic }
@@ -40,11 +42,12 @@ public struct PI18Query: Sendable, Hashable, CustomStringConvertible {
     public var description: String { mnemonic }
 }
 
-/// A PI18 setter (`^S` frame), built only from a ``SettingWrite``: the setters for the twelve
-/// profile keys. Factory reset, energy clearing, date, serial, frequency and voltage setters have
+/// A PI18 setter (`^S` frame), built only from a ``SettingWrite``.
+///
+/// These are the setters for the twelve profile keys. Factory reset, energy clearing, date, serial, frequency and voltage setters have
 /// no constructor.
 public struct PI18Setter: Sendable, Hashable, CustomStringConvertible {
-    /// The payload, e.g. `MCHGC1,060` or `BUCD480,000`.
+    /// The payload, such as `MCHGC1,060` or `BUCD480,000`.
     public let payload: String
     /// The write this setter performs.
     public let write: SettingWrite
@@ -67,15 +70,19 @@ public struct PI18Setter: Sendable, Hashable, CustomStringConvertible {
                 "BUCD" + (try Self.tenths(discharge, "stop_discharge_voltage")) + ","
                 + (try Self.tenths(charge, "stop_charge_voltage"))
         case .chargeVoltages(let bulk, let float):
-            payload = "MCHGV" + (try Self.tenths(bulk, "bulk_voltage")) + "," + (try Self.tenths(float, "float_voltage"))
+            payload =
+                "MCHGV" + (try Self.tenths(bulk, "bulk_voltage")) + "," + (try Self.tenths(float, "float_voltage"))
         case .maxUtilityChargingCurrent(let v, let index):
             payload =
-                "MUCHGC" + (try Self.digit(index, "parallel index")) + "," + (try Self.amps(v, "max_utility_charging_current"))
+                "MUCHGC" + (try Self.digit(index, "parallel index")) + ","
+                + (try Self.amps(v, "max_utility_charging_current"))
         case .maxChargingCurrent(let v, let index):
-            payload = "MCHGC" + (try Self.digit(index, "parallel index")) + "," + (try Self.amps(v, "max_charging_current"))
+            payload =
+                "MCHGC" + (try Self.digit(index, "parallel index")) + "," + (try Self.amps(v, "max_charging_current"))
         case .outputSourcePriority(let v): payload = "POP" + (try Self.digit(v.raw, "output_source_priority"))
         case .chargerPriority(let v, let index):
-            payload = "PCP" + (try Self.digit(index, "parallel index")) + "," + (try Self.digit(v.raw, "charger_priority"))
+            payload =
+                "PCP" + (try Self.digit(index, "parallel index")) + "," + (try Self.digit(v.raw, "charger_priority"))
         case .solarPowerPriority(let v): payload = "PSP" + (try Self.digit(v.raw, "solar_power_priority"))
         case .gridTie(let v):
             switch v.raw {

@@ -6,7 +6,7 @@
 public struct PI18RequestFrame: Sendable, Hashable {
     /// The complete bytes to send.
     public let bytes: [UInt8]
-    /// The payload (command mnemonic and arguments), e.g. `PIRI` or `MCHGV564,540`.
+    /// The payload (command mnemonic and arguments), such as `PIRI` or `MCHGV564,540`.
     public let payload: String
 
     init(type: UInt8, payload: String) {
