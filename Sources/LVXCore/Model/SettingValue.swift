@@ -65,3 +65,23 @@ extension SettingKey {
         return names.firstIndex(of: name)
     }
 }
+
+extension SettingKey {
+    /// Parses a value exactly as ``format(_:)`` writes it (`54.0`, `60`, `USER`).
+    ///
+    /// This is the strict form used in files lvx writes itself. Profiles people write go through validation instead.
+    public func parse(_ text: String) -> SettingValue? {
+        switch kind {
+        case .voltage:
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[1].count == 1, let whole = Int(parts[0]), let tenth = Int(parts[1]),
+                whole >= 0, tenth >= 0
+            else { return nil }
+            return SettingValue(raw: whole * 10 + tenth)
+        case .current:
+            return Int(text).map(SettingValue.init(raw:))
+        case .choice:
+            return choiceCode(named: text).map(SettingValue.init(raw:))
+        }
+    }
+}

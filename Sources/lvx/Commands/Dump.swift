@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import LVXCore
+import LVXYAML
+
+extension LVXCommand {
+    /// `lvx dump`: a unit's settings as a YAML profile, with the seed's constraint comments.
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a unit's live settings as a profile (YAML with constraint comments)."
+        )
+
+        @Argument(help: "The unit: a port string, a serial number, or a unit name.")
+        var unit: String
+
+        @Option(help: ArgumentHelp("Write the profile to this file instead of standard output.", valueName: "file"))
+        var out: String?
+
+        @OptionGroup var device: DeviceOptions
+        @OptionGroup var repository: RepositoryOptions
+
+        func run() async throws {
+            try await execute {
+                let resolver = UnitResolver(device: device, repository: repository)
+                guard let target = try await resolver.resolve([unit]).first else { return .failure }
+                let rated = try await target.device.ratedInformation()
+                let dump = ProfileDump(rated.settings)
+                let source = [target.name, target.serial?.digits, target.device.port].compactMap { $0 }.joined(
+                    separator: " at "
+                )
+                let text = try ProfileText.render(dump, source: source)
+                if let out {
+                    do {
+                        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                    } catch {
+                        throw CLIError("cannot write '\(out)': \(error.localizedDescription)")
+                    }
+                    let skipped = dump.skipped.isEmpty ? "" : " (\(dump.skipped.count) skipped)"
+                    Terminal.standardError.line("wrote \(out) with \(dump.settings.count) keys\(skipped)")
+                } else {
+                    Terminal.standardOutput.write(text)
+                }
+                return .success
+            }
+        }
+    }
+}
+
+/// Renders a profile dump through libyaml's emitter, with the constraint comments interleaved.
+enum ProfileText {
+    static func render(_ dump: ProfileDump, source: String) throws -> String {
+        let entries = dump.settings.entries.map { entry in
+            (
+                comments: [entry.key.constraintComment], key: entry.key.rawValue,
+                value: EmitNode.plain(entry.key.format(entry.value))
+            )
+        }
+        return try YAMLEmitter.renderCommented(entries, header: dump.headerLines(source: source))
+    }
+}

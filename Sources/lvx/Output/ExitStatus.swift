@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import LVXCore
+
+/// The exit codes every command uses (design: exit codes).
+enum ExitStatus: Int32 {
+    case success = 0
+    case failure = 1
+    case changes = 2
+    case applyFailed = 3
+    case refused = 4
+    case usage = 64
+}
+
+/// An error as the person at the terminal sees it: what happened, what to do, and the exit code.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var hint: String?
+    var status: ExitStatus
+
+    init(_ message: String, hint: String? = nil, status: ExitStatus = .failure) {
+        self.message = message
+        self.hint = hint
+        self.status = status
+    }
+
+    var description: String { message }
+}
+
+extension CLIError {
+    init(_ error: DeviceError) {
+        let hint: String? =
+            switch error.kind {
+            case .open: "check the port string and that no other program (such as powermon) holds the device"
+            case .timeout: "check the cable and the baud rate; a unit that sleeps may need another try"
+            case .badReply:
+                "the reply was discarded, never used as a value; try again or check for a second program on the port"
+            default: nil
+            }
+        self.init(error.description, hint: hint)
+    }
+
+    init(_ error: RepositoryError) {
+        self.init(error.message, hint: error.hint)
+    }
+}
+
+/// Runs a command body and renders its outcome once, at the edge: errors to stderr, the exit code.
+func execute(_ body: () async throws -> ExitStatus) async throws {
+    let status: ExitStatus
+    do {
+        status = try await body()
+    } catch let error as CLIError {
+        Terminal.standardError.error(error.message, hint: error.hint)
+        status = error.status
+    } catch let error as DeviceError {
+        let cli = CLIError(error)
+        Terminal.standardError.error(cli.message, hint: cli.hint)
+        status = .failure
+    } catch let error as RepositoryError {
+        Terminal.standardError.error(error.message, hint: error.hint)
+        status = .failure
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        Terminal.standardError.error(String(describing: error))
+        status = .failure
+    }
+    if status != .success { throw ExitCode(status.rawValue) }
+}

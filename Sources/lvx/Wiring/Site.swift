@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import LVXCore
+import LVXGit
+import LVXYAML
+
+/// Options naming the desired-state repository.
+struct RepositoryOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The desired-state repository (default: LVX_REPO, else the current directory).",
+            valueName: "dir"
+        )
+    )
+    var repo: String?
+
+    /// The repository path to use.
+    var path: String {
+        repo ?? ProcessInfo.processInfo.environment["LVX_REPO"] ?? FileManager.default.currentDirectoryPath
+    }
+}
+
+/// The desired state read from the repository at a revision, with every diagnostic found.
+struct Site {
+    let repository: GitRepository
+    let files: DesiredFiles
+    /// `nil` when any diagnostic is an error.
+    let state: DesiredState?
+    let diagnostics: [Diagnostic]
+    /// Each file's lines, for printing a caret under an error.
+    let sourceLines: [String: [String]]
+
+    /// Opens the repository and reads `lvx.yaml` and `profiles/*.yaml` at `revision`, from git
+    /// objects only (never the working tree).
+    static func load(repositoryPath: String, revision: String = "HEAD", today: CivilDate) throws -> Site {
+        let repository: GitRepository
+        do {
+            repository = try GitRepository.open(path: repositoryPath)
+        } catch {
+            throw CLIError(
+                "not a desired-state repository: \(repositoryPath) (\(error.description))",
+                hint: "pass --repo DIR, set LVX_REPO, or create one with `git init` and an lvx.yaml"
+            )
+        }
+        let commit = try repository.resolve(revision)
+        var contents: [String: [UInt8]] = [:]
+        if let site = try repository.file(DesiredStateLoader.siteFile, at: commit) {
+            contents[DesiredStateLoader.siteFile] = site
+        }
+        for path in try repository.list(DesiredStateLoader.profilesDirectory, at: commit) {
+            let full =
+                path.hasPrefix(DesiredStateLoader.profilesDirectory + "/")
+                ? path : "\(DesiredStateLoader.profilesDirectory)/\(path)"
+            if let bytes = try repository.file(full, at: commit) { contents[full] = bytes }
+        }
+        var nodes: [String: Node] = [:]
+        var diagnostics: [Diagnostic] = []
+        var lines: [String: [String]] = [:]
+        for (path, bytes) in contents {
+            lines[path] = DiagnosticRenderer.lines(of: String(decoding: bytes, as: UTF8.self))
+            do {
+                nodes[path] = try YAMLParser.parse(bytes, file: path)
+            } catch {
+                diagnostics.append(error.diagnostic)
+                // A profile that does not parse still exists, so units using it do not also get
+                // "unknown profile"; lvx.yaml that does not parse stops here.
+                if path != DesiredStateLoader.siteFile {
+                    nodes[path] = .mapping([], SourceLocation(file: path, line: 1, column: 1))
+                }
+            }
+        }
+        var state: DesiredState?
+        if nodes[DesiredStateLoader.siteFile] != nil || contents[DesiredStateLoader.siteFile] == nil {
+            let loaded = DesiredStateLoader.load(files: nodes, today: today)
+            diagnostics += loaded.diagnostics
+            state = diagnostics.contains { $0.severity == .error } ? nil : loaded.state
+        }
+        diagnostics.sort { ($0.location?.description ?? "") < ($1.location?.description ?? "") }
+        return Site(
+            repository: repository,
+            files: DesiredFiles(commit: commit, files: contents),
+            state: state,
+            diagnostics: diagnostics,
+            sourceLines: lines
+        )
+    }
+
+    /// Prints every diagnostic with its source line and caret to standard error.
+    func printDiagnostics(to terminal: Terminal = .standardError) {
+        for d in diagnostics {
+            terminal.write(DiagnosticRenderer.render(d, sourceLines: d.location.flatMap { sourceLines[$0.file] }))
+        }
+    }
+
+    /// The state, or an error listing the diagnostics (after printing them).
+    func requireValid() throws -> DesiredState {
+        if let state {
+            for d in diagnostics where d.severity == .warning {
+                Terminal.standardError.write(
+                    DiagnosticRenderer.render(d, sourceLines: d.location.flatMap { sourceLines[$0.file] })
+                )
+            }
+            return state
+        }
+        printDiagnostics()
+        throw CLIError(
+            "the desired state at \(String(files.commit.prefix(12))) is invalid: \(DiagnosticRenderer.summary(diagnostics))",
+            hint: "run `lvx validate` and fix the errors above"
+        )
+    }
+}
+
+/// The system wall clock.
+struct SystemClock: WallClock {
+    func now() -> WallTime {
+        if let fixed = ProcessInfo.processInfo.environment["LVX_NOW"], let time = WallTime(iso8601: fixed) {
+            return time
+        }
+        return WallTime(secondsSince1970: Int64(Date().timeIntervalSince1970))
+    }
+}
