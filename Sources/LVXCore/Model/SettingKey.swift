@@ -40,6 +40,15 @@ public enum SettingKey: String, CaseIterable, Sendable, Hashable, Comparable {
         }
     }
 
+    /// The step a voltage moves in, in tenths: the `BUCD` pair is selectable in whole volts only
+    /// (44, 45, ... 51 and 48, 49, ... 58 on a 48 V unit); the others in tenths.
+    public var voltageStep: Int {
+        switch self {
+        case .stopDischargeVoltage, .stopChargeVoltage: 10
+        default: 1
+        }
+    }
+
     /// Whether the inverter honours the key only when `battery_type` is `USER`.
     public var needsUserBatteryType: Bool {
         switch self {

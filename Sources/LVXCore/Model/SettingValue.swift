@@ -35,7 +35,7 @@ extension SettingKey {
         switch kind {
         case .voltage(let range, let allowsFull):
             if allowsFull && value.raw == 0 { return true }
-            return range.contains(value.raw)
+            return range.contains(value.raw) && value.raw % voltageStep == 0
         case .current(let allowed):
             return allowed.contains(value.raw)
         case .choice(let names):
@@ -51,6 +51,9 @@ extension SettingKey {
             let low = format(SettingValue(raw: range.lowerBound))
             let high = format(SettingValue(raw: range.upperBound))
             let full = allowsFull ? "0 (=Full) or " : ""
+            if range.contains(value.raw) {
+                return "\(rawValue) = \(format(value)) must be a whole number of volts (the inverter offers \(low), \(format(SettingValue(raw: range.lowerBound + voltageStep))), ... \(high))"
+            }
             return "\(rawValue) = \(format(value)) out of range \(full)[\(low), \(high)]"
         case .current(let allowed):
             return "\(rawValue) = \(value.raw) must be one of \(allowed.map(String.init).joined(separator: ","))"

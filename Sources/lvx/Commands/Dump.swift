@@ -25,9 +25,8 @@ extension LVXCommand {
                 guard let target = try await resolver.resolve([unit]).first else { return .failure }
                 let rated = try await target.device.ratedInformation()
                 let dump = ProfileDump(rated.settings)
-                let source = [target.name, target.serial?.digits, target.device.port].compactMap { $0 }.joined(
-                    separator: " at "
-                )
+                let identity = [target.name, target.serial.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
+                let source = identity.isEmpty ? target.device.port : "\(identity) at \(target.device.port)"
                 let text = try ProfileText.render(dump, source: source)
                 if let out {
                     do {

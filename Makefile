@@ -1,0 +1,53 @@
+# lvx: build, test and demo on a fresh Debian machine with Swift.
+#   make demo   install missing packages, build, run the review cycle on simulated inverters
+#   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
+
+SWIFT       ?= swift
+APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip git
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN         := .build/debug
+
+.PHONY: all deps build test lint boundaries demo bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+# The layering rules of Docs/Architecture.md, which the compiler does not check.
+boundaries:
+	@bad=0; \
+	for m in CYAML:LVXYAML CLibGit2:LVXGit CGitShims:LVXGit CSystemd:LVXSystemd; do \
+	  c=$${m%%:*}; a=$${m#*:}; \
+	  hits=$$(grep -rlE "^(internal |public )?import $$c$$" Sources | grep -v "^Sources/$$a/"); \
+	  if [ -n "$$hits" ]; then echo "boundary: $$c imported outside $$a: $$hits"; bad=1; fi; \
+	done; \
+	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXWire|Glibc)$$" Sources/LVXCore); \
+	if [ -n "$$hits" ]; then echo "boundary: LVXCore must import nothing: $$hits"; bad=1; fi; \
+	hits=$$(grep -rlE "^import LVXSimulator$$" Sources/lvx); \
+	if [ -n "$$hits" ]; then echo "boundary: lvx must not depend on the simulator: $$hits"; bad=1; fi; \
+	exit $$bad
+
+test: deps boundaries lint
+	$(SWIFT) build
+	$(SWIFT) test
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: deps
+	$(SWIFT) build -c release
+	@bash bench/run.sh
+
+clean:
+	rm -rf .build .venv-powermon

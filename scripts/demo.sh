@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make demo: the seeds' site on simulated inverters. Read-only commands first, then the review
+# cycle (validate, plan, approve, apply, plan again) on a temporary copy of desired-state/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${LVX_BIN_DIR:-.build/debug}
+LVX="$PWD/$BIN/lvx"
+SIM="$PWD/$BIN/lvx-sim"
+BAUD=${LVX_DEMO_BAUD:-2400}
+work=$(mktemp -d /tmp/lvx-demo.XXXXXX)
+sim_pid=""
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { say "$*"; set +e; "$@"; local rc=$?; set -e; echo "(exit $rc)"; }
+
+# Two LVX6048 units as at the seeds' site; both have drifted from the profile since commissioning
+# (float 54.4 V instead of 54.0, charging current 50 A instead of 60).
+"$SIM" --site seeds --baud "$BAUD" --state-dir "$work/sim" --ports-file "$work/ports" \
+    --set 96142109100037:float_voltage=54.4 --set 96142408100255:float_voltage=54.4 \
+    --set 96142109100037:max_charging_current=50 --set 96142408100255:max_charging_current=50 \
+    >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+for _ in $(seq 100); do [ -s "$work/ports" ] && break; sleep 0.1; done
+echo "lvx-sim serves (baud $BAUD):"; cat "$work/ports"
+export LVX_PORTS=$(cut -d' ' -f2 "$work/ports" | paste -sd, -)
+P1=$(sed -n 1p "$work/ports" | cut -d' ' -f2)
+P2=$(sed -n 2p "$work/ports" | cut -d' ' -f2)
+
+# The desired-state repository: a copy of desired-state/ committed to a fresh git repository.
+# There is no systemd here, so the copy does not stop powermon during apply.
+repo="$work/site"
+mkdir -p "$repo" && cp -r desired-state/. "$repo/"
+sed -i 's/^  stop_units: .*/  stop_units: []   # (demo: no systemd on this machine)/' "$repo/lvx.yaml"
+git -C "$repo" init -q -b main
+git -C "$repo" -c user.name=demo -c user.email=demo@example.invalid add -A
+git -C "$repo" -c user.name=demo -c user.email=demo@example.invalid commit -qm "desired state of the seeds' site"
+export LVX_REPO="$repo"
+
+run "$LVX" status
+run "$LVX" status --json "$P1"
+run "$LVX" dump lvx6048-1
+run "$LVX" sync-check lvx6048-1 lvx6048-2
+run "$LVX" compare 96142109100037 96142408100255
+
+run "$LVX" validate
+run "$LVX" plan
+plan_id=$(git -C "$repo" log -1 --format=%s | sed -n 's/^plan \([0-9a-f]*\):.*/\1/p')
+run "$LVX" show "$plan_id"
+run "$LVX" approve "$plan_id" --by demo
+run "$LVX" apply "$plan_id"
+run "$LVX" plan
+run "$LVX" plans
+say git log --oneline
+git -C "$repo" log --oneline
+say "setters the simulator received"
+grep -h ' S ' "$work"/sim/*.log || true
