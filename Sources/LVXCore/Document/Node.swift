@@ -104,12 +104,21 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// An optional hint, printed as a `note:` line after the caret.
     public var hint: String?
+    /// A stable short code naming the kind of problem (such as `unknown-key`), for tests and tools.
+    public var code: String?
 
-    public init(_ severity: Severity, at location: SourceLocation?, _ message: String, hint: String? = nil) {
+    public init(
+        _ severity: Severity,
+        at location: SourceLocation?,
+        _ message: String,
+        hint: String? = nil,
+        code: String? = nil
+    ) {
         self.severity = severity
         self.location = location
         self.message = message
         self.hint = hint
+        self.code = code
     }
 
     public var description: String {
