@@ -75,7 +75,15 @@ struct Site {
             diagnostics += loaded.diagnostics
             state = diagnostics.contains { $0.severity == .error } ? nil : loaded.state
         }
-        diagnostics.sort { ($0.location?.description ?? "") < ($1.location?.description ?? "") }
+        // Syntax errors and the loader's findings, together in file, line, column order.
+        diagnostics.sort { a, b in
+            switch (a.location, b.location) {
+            case (nil, nil): false
+            case (nil, _): true
+            case (_, nil): false
+            case (let x?, let y?): x < y
+            }
+        }
         return Site(
             repository: repository,
             files: DesiredFiles(commit: commit, files: contents),
@@ -88,7 +96,7 @@ struct Site {
     /// Prints every diagnostic with its source line and caret to standard error.
     func printDiagnostics(to terminal: Terminal = .standardError) {
         for d in diagnostics {
-            terminal.write(DiagnosticRenderer.render(d, sourceLines: d.location.flatMap { sourceLines[$0.file] }))
+            terminal.line(DiagnosticRenderer.render(d, sourceLines: d.location.flatMap { sourceLines[$0.file] }))
         }
     }
 
@@ -96,7 +104,7 @@ struct Site {
     func requireValid() throws -> DesiredState {
         if let state {
             for d in diagnostics where d.severity == .warning {
-                Terminal.standardError.write(
+                Terminal.standardError.line(
                     DiagnosticRenderer.render(d, sourceLines: d.location.flatMap { sourceLines[$0.file] })
                 )
             }
