@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "LVXPortTests", dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]),
         .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXSystemdTests", dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXSystemdTests", dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"], exclude: ["README.md", "Scripts"]),
         .testTarget(name: "LVXSimulatorTests", dependencies: ["LVXSimulator", "LVXWire", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXTestSupport"]),
     ],
