@@ -42,6 +42,8 @@ enum Applying {
         var status: ExitStatus
         var result: ApplyResult?
         var planID: String
+        /// The result file's path and text, when the caller commits it (`commitResult: false`).
+        var resultFile: (path: String, text: String)?
     }
 
     /// The plan to apply when none is named: the newest approved, unexpired, unapplied one.
@@ -68,7 +70,8 @@ enum Applying {
         resolver: UnitResolver,
         clock: any WallClock,
         notifier: (any ServiceNotifier)?,
-        lockHeld: RunLock? = nil
+        lockHeld: RunLock? = nil,
+        commitResult: Bool = true
     ) async throws -> Outcome {
         let now = clock.now()
         var site = try Site.load(repositoryPath: repositoryPath, today: CivilDate(now))
@@ -135,7 +138,7 @@ enum Applying {
             stopUnits: state.applyPolicy.stopUnits
         )
         terminal.line("applying plan \(plan.id) (\(plan.stepCount) write(s)), approved by \(approval.approvedBy)")
-        let services: any ServiceManager = state.applyPolicy.stopUnits.isEmpty ? NoServices() : NoServices()
+        let services: any ServiceManager = state.applyPolicy.stopUnits.isEmpty ? NoServices() : SystemdServiceManager()
         let result = await applier.run(
             devices: fleet.devices,
             services: services,
@@ -152,13 +155,15 @@ enum Applying {
             throw CLIError(stale.description, hint: "make a fresh plan with `lvx plan` and review it", status: .refused)
         case .success(let result):
             let text = try RecordFiles.yaml(result.json, header: "lvx apply result for plan \(plan.id)")
-            _ = try RecordFiles.commit(
-                [RecordFiles.resultPath(plan.id): text],
-                message: "apply plan \(plan.id): \(result.outcome.rawValue)"
-                    + (result.error.map { " (\($0))" } ?? ""),
-                to: repo,
-                clock: clock
-            )
+            if commitResult {
+                _ = try RecordFiles.commit(
+                    [RecordFiles.resultPath(plan.id): text],
+                    message: "apply plan \(plan.id): \(result.outcome.rawValue)"
+                        + (result.error.map { " (\($0))" } ?? ""),
+                    to: repo,
+                    clock: clock
+                )
+            }
             switch result.outcome {
             case .applied:
                 terminal.line(
@@ -175,7 +180,12 @@ enum Applying {
             }
             if let restart = result.restartError { Terminal.standardError.error(restart) }
             let ok = result.outcome == .applied && result.restartError == nil
-            return Outcome(status: ok ? .success : .applyFailed, result: result, planID: plan.id)
+            return Outcome(
+                status: ok ? .success : .applyFailed,
+                result: result,
+                planID: plan.id,
+                resultFile: (RecordFiles.resultPath(plan.id), text)
+            )
         }
     }
 

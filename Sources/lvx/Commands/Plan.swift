@@ -112,7 +112,15 @@ enum Planning {
             try await fleet.readCurrentOptions(for: plans, into: &observations)
             plans = planner.plan(observations)
         }
-        let document = PlanDocument(
+        let document = document(plans, site: site, state: state, now: now)
+        return Outcome(site: site, state: state, plans: plans, document: document)
+    }
+}
+
+extension Planning {
+    /// The plan document for `plans`, with its lifetime from the site's apply policy.
+    static func document(_ plans: [Planner.UnitPlan], site: Site, state: DesiredState, now: WallTime) -> PlanDocument {
+        PlanDocument(
             created: now,
             expires: now.adding(seconds: state.applyPolicy.planLifetimeSeconds),
             desiredCommit: site.files.commit,
@@ -136,7 +144,6 @@ enum Planning {
                 )
             }
         )
-        return Outcome(site: site, state: state, plans: plans, document: document)
     }
 }
 
