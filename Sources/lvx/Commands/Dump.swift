@@ -16,17 +16,48 @@ extension LVXCommand {
         @Option(help: ArgumentHelp("Write the profile to this file instead of standard output.", valueName: "file"))
         var out: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Print the settings as of this date from the unit's dumps in git history, not from the unit.",
+                valueName: "date"
+            )
+        )
+        var at: String?
+
         @OptionGroup var device: DeviceOptions
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
-                let resolver = UnitResolver(device: device, repository: repository)
-                guard let target = try await resolver.resolve([unit]).first else { return .failure }
-                let rated = try await target.device.ratedInformation()
-                let dump = ProfileDump(rated.settings)
-                let identity = [target.name, target.serial.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
-                let source = identity.isEmpty ? target.device.port : "\(identity) at \(target.device.port)"
+                let dump: ProfileDump
+                let source: String
+                if let at {
+                    let time = try DumpHistory.parseDate(at, endOfDay: true)
+                    let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                    guard
+                        let version = try history.versions(since: nil, until: time).first(where: {
+                            $0.dump.settings != nil
+                        }),
+                        let settings = version.dump.settings
+                    else {
+                        throw CLIError(
+                            "no dump of '\(unit)' on or before \(at)",
+                            hint: "`lvx history \(unit)` lists the dumps"
+                        )
+                    }
+                    dump = ProfileDump(settings)
+                    source =
+                        "the dump of \(unit) taken \(version.dump.takenAt.iso8601) (commit \(version.commit.prefix(12)))"
+                } else {
+                    let resolver = UnitResolver(device: device, repository: repository)
+                    guard let target = try await resolver.resolve([unit]).first else { return .failure }
+                    let rated = try await target.device.ratedInformation()
+                    dump = ProfileDump(rated.settings)
+                    let identity = [target.name, target.serial.map { "(\($0))" }].compactMap { $0 }.joined(
+                        separator: " "
+                    )
+                    source = identity.isEmpty ? target.device.port : "\(identity) at \(target.device.port)"
+                }
                 let text = try ProfileText.render(dump, source: source)
                 if let out {
                     do {

@@ -1,0 +1,129 @@
+import ArgumentParser
+import LVXCore
+import LVXGit
+
+extension LVXCommand {
+    /// `lvx history UNIT`: the unit's dated dumps from git history, with what changed between them.
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a unit's dated dumps from git history with what changed between consecutive ones."
+        )
+
+        @Argument(help: "The unit's name (as in lvx.yaml and dumps/NAME.yaml).") var unit: String
+        @Option(
+            help: ArgumentHelp("Only dumps taken on or after this date (YYYY-MM-DD or an ISO time).", valueName: "date")
+        )
+        var since: String?
+        @Option(help: ArgumentHelp("Only dumps taken on or before this date.", valueName: "date")) var until: String?
+        @Flag(help: "Show only the dumps that differ from the one before.") var changesOnly = false
+        @OptionGroup var repository: RepositoryOptions
+
+        func run() async throws {
+            try await execute {
+                let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
+                let to = try until.map { try DumpHistory.parseDate($0, endOfDay: true) }
+                let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                let versions = try history.versions(since: nil, until: to)
+                let out = Terminal.standardOutput
+                // Oldest first, each compared with the one before it (even if that one is before --since).
+                let ordered = Array(versions.reversed())
+                var shown = 0
+                for (i, dump) in ordered.enumerated() {
+                    if let from, dump.dump.takenAt < from { continue }
+                    let changes = i == 0 ? ["first dump"] : dump.dump.changes(since: ordered[i - 1].dump)
+                    if changesOnly && changes.isEmpty { continue }
+                    shown += 1
+                    let head = "\(dump.dump.takenAt.iso8601)  \(dump.commit.prefix(12))"
+                    out.line(
+                        head + "  " + (changes.isEmpty ? out.paint("unchanged", .dim) : changes.joined(separator: "; "))
+                    )
+                }
+                if shown == 0 { out.line("no dumps of '\(unit)' in that range") }
+                return .success
+            }
+        }
+    }
+
+    /// `lvx diff UNIT --since DATE`: what changed on a unit since a baseline dump.
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what changed on a unit since the dump taken at or before DATE (exit 0 none, 2 changes)."
+        )
+
+        @Argument(help: "The unit's name.") var unit: String
+        @Option(help: ArgumentHelp("The baseline: the last dump taken on or before this date.", valueName: "date"))
+        var since: String
+        @OptionGroup var repository: RepositoryOptions
+
+        func run() async throws {
+            try await execute {
+                let at = try DumpHistory.parseDate(since, endOfDay: true)
+                let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                guard let baseline = try history.versions(since: nil, until: at).first else {
+                    throw CLIError(
+                        "no dump of '\(unit)' on or before \(since)",
+                        hint: "`lvx history \(unit)` lists the dumps"
+                    )
+                }
+                guard let latest = try history.versions(since: nil, until: nil).first else { return .failure }
+                let changes = latest.dump.changes(since: baseline.dump)
+                let out = Terminal.standardOutput
+                out.line(
+                    "\(unit): \(baseline.dump.takenAt.iso8601) (\(baseline.commit.prefix(12))) -> \(latest.dump.takenAt.iso8601) (\(latest.commit.prefix(12)))"
+                )
+                if changes.isEmpty {
+                    out.line("no changes")
+                    return .success
+                }
+                for c in changes { out.line("  " + out.paint("~ ", .yellow) + c) }
+                return .changes
+            }
+        }
+    }
+}
+
+/// A unit's dumps as git history holds them.
+struct DumpHistory {
+    struct Version {
+        var commit: String
+        var dump: UnitDump
+    }
+
+    let repository: GitRepository
+    let unit: String
+
+    init(repositoryPath: String, unit: String) throws {
+        do {
+            repository = try GitRepository.open(path: repositoryPath)
+        } catch {
+            throw CLIError("not a desired-state repository: \(repositoryPath) (\(error.description))")
+        }
+        self.unit = unit
+    }
+
+    /// The dumps committed up to `until`, newest first; unreadable versions are skipped.
+    func versions(since: WallTime?, until: WallTime?) throws -> [Version] {
+        let path = UnitDump.path(for: unit)
+        let history: [GitFileVersion]
+        do {
+            history = try repository.fileHistory(path: path, since: since, until: until)
+        } catch {
+            throw CLIError("cannot read the history of \(path): \(error.description)")
+        }
+        return history.compactMap { version in
+            guard let bytes = version.content, let node = try? RecordFiles.node(bytes, path: path),
+                let dump = try? UnitDump(node: node)
+            else { return nil }
+            return Version(commit: version.entry.commit, dump: dump)
+        }
+    }
+
+    /// `YYYY-MM-DD` (start or end of that day, UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
+    static func parseDate(_ text: String, endOfDay: Bool) throws -> WallTime {
+        if let time = WallTime(iso8601: text) { return time }
+        if let day = CivilDate(parsing: text) {
+            return WallTime(secondsSince1970: day.daysSince1970 * 86_400 + (endOfDay ? 86_399 : 0))
+        }
+        throw CLIError("'\(text)' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", status: .usage)
+    }
+}
