@@ -28,7 +28,7 @@ public actor PI18Client: InverterDevice {
     public struct Timing: Sendable, Equatable {
         /// The deadline for one exchange: open (or connect), drain, write and read.
         public var attemptTimeout: Duration
-        /// How many times a query is tried; at least 1.
+        /// How many times a query is tried; values below 1 count as 1.
         public var attempts: Int
         /// The wait between two attempts of a query.
         public var pause: Duration
@@ -55,7 +55,8 @@ public actor PI18Client: InverterDevice {
 
         /// The longest a query can take before it throws: attempts x timeout + (attempts - 1) x pause.
         public var queryBound: Duration {
-            attemptTimeout * attempts + pause * (attempts - 1)
+            let tries = max(1, attempts)
+            return attemptTimeout * tries + pause * (tries - 1)
         }
     }
 
@@ -190,7 +191,7 @@ public actor PI18Client: InverterDevice {
     ) throws(DeviceError) -> Value {
         let frame = query.frame.bytes
         var problems: [Problem] = []
-        for attempt in 1...timing.attempts {
+        for attempt in 1...max(1, timing.attempts) {
             if attempt > 1 { Thread.sleep(forTimeInterval: Double(timing.pause.milliseconds) / 1000) }
             let problem: Problem
             switch exchange(frame, timeout: timing.attemptTimeout) {
