@@ -220,6 +220,12 @@ final class CancellationFlag: @unchecked Sendable {
 
     static func installSignalHandlers() -> CancellationFlag {
         let flag = CancellationFlag()
+        // A parent (a test runner, a shell) may have left these blocked; apply must see them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let queue = DispatchQueue(label: "lvx.signals")
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import LVXCore
+import LVXGit
+import LVXPort
+
+extension LVXCommand {
+    /// `lvx init DIR`: a new desired-state repository with the validate and plan-on-push hooks.
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a desired-state repository from the template, with git hooks that validate pushes.",
+            discussion: """
+                The pre-receive hook runs `lvx validate --rev NEW` for each pushed branch, so an invalid
+                desired state is rejected with its file:line:column errors. The post-receive hook starts
+                lvx-run.service without waiting (or runs $LVX_RUN_ON_PUSH in the background when set).
+                """
+        )
+
+        @Argument(help: "Where to create the repository.") var dir: String
+        @Flag(help: "Create a bare repository (the one people push to).") var bare = false
+        @Flag(help: "Import the live units found by discovery as the first units and profiles.") var fromLive = false
+        @OptionGroup var device: DeviceOptions
+
+        func run() async throws {
+            try await execute {
+                if FileManager.default.fileExists(
+                    atPath: (dir as NSString).appendingPathComponent(bare ? "HEAD" : ".git")
+                ) {
+                    throw CLIError("'\(dir)' already holds a git repository", hint: "choose a new directory")
+                }
+                let files = fromLive ? try await liveFiles() : Templates.files
+                let repository: GitRepository
+                do {
+                    repository = try GitRepository.initialize(path: dir, bare: bare)
+                } catch {
+                    throw CLIError("cannot create a repository at '\(dir)': \(error)")
+                }
+                _ = try RecordFiles.commit(
+                    files,
+                    message: fromLive
+                        ? "lvx init: desired state imported from the live units" : "lvx init: desired-state template",
+                    to: repository,
+                    clock: SystemClock()
+                )
+                try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
+                Terminal.standardOutput.line(
+                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (lvx validate), post-receive (lvx-run.service)"
+                )
+                return .success
+            }
+        }
+
+        /// Reads every unit discovery finds and turns each into a unit and a profile.
+        func liveFiles() async throws -> [String: String] {
+            let resolver = UnitResolver(device: device, repository: RepositoryOptions())
+            let discovery = try await resolver.discover()
+            let serials = discovery.ports.keys.sorted()
+            guard !serials.isEmpty else {
+                throw CLIError(
+                    "no inverter answered on any candidate port",
+                    hint: "connect the units, or list their ports in --port or LVX_PORTS"
+                )
+            }
+            var units = ""
+            var files: [String: String] = [:]
+            for (i, serial) in serials.enumerated() {
+                guard let address = discovery.ports[serial] else { continue }
+                let client = PI18Client(address: address, timing: resolver.timing)
+                let rated = try await client.ratedInformation()
+                let name = "lvx6048-\(i + 1)"
+                files["profiles/\(name).yaml"] = try ProfileText.render(
+                    ProfileDump(rated.settings),
+                    source: "\(name) (\(serial)) at \(address)"
+                )
+                units += "  \"\(serial.digits)\": {name: \(name), profile: \(name)}\n"
+            }
+            files["lvx.yaml"] = Templates.site(units: units)
+            return files
+        }
+
+        /// The absolute path of this executable, for the hooks.
+        static func executablePath() -> String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+    }
+}
+
+/// The files and hooks `lvx init` writes.
+enum Templates {
+    static func site(units: String) -> String {
+        """
+        # lvx desired state. One entry per inverter under `units`, keyed by its serial number (`lvx status`
+        # shows it), naming a profile in profiles/. See Docs/DesiredStateSpec.md for every key.
+        site: home
+
+        units:
+        \(units.isEmpty ? "  {}\n" : units)
+        # stacks:                        # units in parallel must hold identical settings
+        #   main: [lvx6048-1, lvx6048-2]
+
+        tolerances: {}                   # absolute, in the key's unit; voltages default to 0.05 V
+
+        apply:
+          stop_units: []                 # systemd units that hold the ports, e.g. [powermon.service]
+          approvers: []                  # who may approve; empty = anyone
+          plan_lifetime: 24h
+          auto_apply_approved: false
+
+        """
+    }
+
+    static var files: [String: String] {
+        [
+            "lvx.yaml": site(units: ""),
+            "profiles/example.yaml": """
+            # An example profile: every key is optional; a key left out is not managed.
+            # Copy it, name a unit's profile after the copy, and push.
+            battery_type: USER
+            cutoff_voltage: 48.0
+            stop_discharge_voltage: 48.0
+            stop_charge_voltage: 54.0
+            bulk_voltage: 56.4
+            float_voltage: 54.0
+            max_utility_charging_current: 30
+            max_charging_current: 60
+            output_source_priority: solar_battery_utility
+            charger_priority: solar_first
+            solar_power_priority: load_battery_utility
+            grid_tie: disabled
+
+            """,
+        ]
+    }
+
+    static func preReceive(lvx: String) -> String {
+        """
+        #!/bin/sh
+        # Installed by `lvx init`: reject a push whose desired state does not validate.
+        # git runs this with the pushed objects in quarantine; lvx reads them through GIT_* variables.
+        LVX="${LVX_BIN:-\(lvx)}"
+        status=0
+        while read -r old new ref; do
+            case "$ref" in refs/heads/*) ;; *) continue ;; esac
+            [ "$new" = 0000000000000000000000000000000000000000 ] && continue
+            echo "lvx: validating $ref at $(echo "$new" | cut -c1-12)"
+            if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
+                echo "lvx: push of $ref rejected: fix the errors above and push again"
+                status=1
+            fi
+        done
+        exit $status
+
+        """
+    }
+
+    static let postReceive = """
+        #!/bin/sh
+        # Installed by `lvx init`: plan a push within seconds, without making the pusher wait.
+        if [ -n "$LVX_RUN_ON_PUSH" ]; then
+            nohup sh -c "$LVX_RUN_ON_PUSH" >/dev/null 2>&1 &
+            echo "lvx: started: $LVX_RUN_ON_PUSH"
+        elif command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            systemctl start --no-block lvx-run.service && echo "lvx: lvx-run.service started"
+        fi
+        exit 0
+
+        """
+
+    static func installHooks(gitDirectory: String, lvx: String) throws {
+        let hooks = (gitDirectory as NSString).appendingPathComponent("hooks")
+        try? FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        for (name, text) in [("pre-receive", preReceive(lvx: lvx)), ("post-receive", postReceive)] {
+            let path = (hooks as NSString).appendingPathComponent(name)
+            try writeAtomically(text, to: path)
+            chmod(path, 0o755)
+        }
+    }
+}
