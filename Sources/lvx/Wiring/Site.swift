@@ -35,7 +35,9 @@ struct Site {
     static func load(repositoryPath: String, revision: String = "HEAD", today: CivilDate) throws -> Site {
         let repository: GitRepository
         do {
-            repository = try GitRepository.open(path: repositoryPath)
+            // In a pre-receive hook the pushed objects are quarantined; git's variables point at them.
+            let inHook = ProcessInfo.processInfo.environment["GIT_QUARANTINE_PATH"] != nil
+            repository = try GitRepository.open(path: repositoryPath, honouringGitEnvironment: inHook)
         } catch {
             throw CLIError(
                 "not a desired-state repository: \(repositoryPath) (\(error.description))",
