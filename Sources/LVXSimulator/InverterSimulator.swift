@@ -326,9 +326,6 @@ final class UnitEndpoint: Sendable {
                 return
             }
             if fds[0].revents != 0 { return }
-            if let listener, fds[1].revents & Int16(POLLIN) != 0, let client = listener.accept() {
-                connections.append(Connection(client, isSocket: true))
-            }
             var closed: [Int] = []
             for (i, c) in connections.enumerated() {
                 let revents = fds[first + i].revents
@@ -348,6 +345,9 @@ final class UnitEndpoint: Sendable {
                 }
             }
             for i in closed.reversed() { connections.remove(at: i) }
+            if let listener, fds[1].revents & Int16(POLLIN) != 0, let client = listener.accept() {
+                connections.append(Connection(client, isSocket: true))
+            }
         }
     }
 
