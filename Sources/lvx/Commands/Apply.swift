@@ -80,6 +80,7 @@ enum Applying {
         // Re-read under the lock: another apply may have committed meanwhile.
         site = try Site.load(repositoryPath: repositoryPath, today: CivilDate(now))
         let state = try site.requireValid()
+        try site.requireBranch()
         guard let id = try planID ?? newestApproved(in: site, now: now) else {
             throw CLIError(
                 "no approved plan is waiting to be applied",
