@@ -237,7 +237,9 @@ public struct PlanApplier: Sendable {
                 ack: .error,
                 readBack: nil,
                 matched: false,
-                detail: "no valid acknowledgement (\(e.description)); the write's effect is unknown"
+                // The device's message already says whether the request went out (effect unknown)
+                // or nothing was sent; repeating "effect unknown" here would contradict the latter.
+                detail: "no valid acknowledgement: \(e.description)"
             )
         }
         guard accepted else {
@@ -260,7 +262,7 @@ public struct PlanApplier: Sendable {
                 matched
                 ? nil
                 : "read-back mismatch: "
-                    + step.write.keys.map { k in
+                    + step.write.keys.filter { readBack[$0] != step.to[$0] }.map { k in
                         "\(k.rawValue) is \(readBack[k].map(k.format) ?? "?"), want \(step.to[k].map(k.format) ?? "?")"
                     }.joined(separator: ", ")
             return StepOutcome(
