@@ -46,8 +46,9 @@ enum RecordFiles {
         do {
             return try YAMLParser.parse(bytes, file: path)
         } catch {
+            // Not `error.description`: that repeats the path and an "error:" of its own.
             throw CLIError(
-                "\(path) is not valid YAML: \(error.description)",
+                "\(path) is not valid YAML: line \(error.location.line), column \(error.location.column): \(error.message)",
                 hint: "restore it from git history",
                 status: .refused
             )
