@@ -89,6 +89,9 @@ struct Agent {
             )
         }
 
+        for d in site.diagnostics where d.severity == .warning {
+            logger.warning("\(d.description)")
+        }
         notifier.status("reading \(state.units.count) unit(s)")
         let readings = await readAll(state)
         var observations: [SerialNumber: Observation] = [:]

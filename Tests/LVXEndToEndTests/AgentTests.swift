@@ -1,0 +1,387 @@
+import Foundation
+import LVXTestSupport
+import Testing
+
+/// `lvx run` (agent mode), `lvx init` and its hooks, history, against lvx-sim and real git repositories.
+@Suite("agent mode end to end")
+struct AgentTests {
+    static let unit1 = "96142109100037"
+    static let unit2 = "96142408100255"
+
+    /// A non-bare site repository from desired-state/ with `stop_units` emptied (no systemd here).
+    static func site(_ edit: (inout String) -> Void = { _ in }) throws -> TemporaryRepository {
+        var files = try TemporaryRepository.desiredStateFiles()
+        var site = files["lvx.yaml"] ?? ""
+        site = site.replacingOccurrences(
+            of: "stop_units: [powermon.service, powermon2.service]",
+            with: "stop_units: []"
+        )
+        edit(&site)
+        files["lvx.yaml"] = site
+        return try TemporaryRepository(files: files)
+    }
+
+    static func env(_ repo: TemporaryRepository, _ sim: SimulatorProcess, now: String? = nil) -> [String: String] {
+        var env = ["LVX_REPO": repo.path.path, "LVX_PORTS": sim.portList, "LVX_LOG": "stderr"]
+        if let now { env["LVX_NOW"] = now }
+        return env
+    }
+
+    static func commitCount(_ repo: TemporaryRepository) throws -> Int {
+        Int(try repo.git("rev-list", "--count", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    @Test("in sync: exit 0, one commit with dated dumps and the run summary")
+    func inSync() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let repo = try Self.site()
+        let before = try Self.commitCount(repo)
+        let result = try lvx(["run"], environment: Self.env(repo, sim, now: "2026-11-21T03:15:00Z"))
+        #expect(result.exitCode == 0, "\(result)")
+        #expect(try Self.commitCount(repo) == before + 1)
+        let message = try repo.git("log", "-1", "--format=%s%n%ad", "--date=iso-strict")
+        #expect(message.hasPrefix("run 2026-11-21T03:15Z: 2 units, in sync\n2026-11-21T03:15:00"))
+        let dump = try repo.show("dumps/lvx6048-1.yaml")
+        #expect(dump.contains("taken_at: '2026-11-21T03:15:00Z'"))
+        #expect(dump.contains("float_voltage: 54.0"))
+        #expect(dump.contains("parallel_index: 0"))
+        #expect(dump.contains("mode: {code: '05', name: Hybrid}"))
+        let summary = try repo.show("runs/last.yaml")
+        #expect(summary.contains("exit_code: 0"))
+        #expect(try repo.git("status", "--porcelain").isEmpty)
+        #expect(sim.settersReceived.isEmpty)
+    }
+
+    @Test("drift within tolerance is in sync; beyond it, a plan is written and the commit names the drift (exit 2)")
+    func drift() throws {
+        let within = try SimulatorProcess([
+            "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.1", "--set", "\(Self.unit2):float_voltage=54.1",
+        ])
+        let repo = try Self.site()
+        let ok = try lvx(["run"], environment: Self.env(repo, within))
+        #expect(ok.exitCode == 0, "\(ok)")
+        #expect(
+            try repo.show("runs/last.yaml").contains(
+                "within_tolerance:\n  - {key: float_voltage, live: 54.1, want: 54.0, tolerance: '0.1 V'}"
+            )
+        )
+
+        let beyond = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"])
+        let drifted = try lvx(["run"], environment: Self.env(repo, beyond, now: "2026-11-21T04:00:00Z"))
+        #expect(drifted.exitCode == 2, "\(drifted)")
+        let subject = try repo.git("log", "-1", "--format=%s")
+        #expect(
+            subject.hasPrefix(
+                "run 2026-11-21T04:00Z: 2 units, 1 drifted: lvx6048-1 float_voltage 53.5 (want 54.0 +/- 0.1)"
+            )
+        )
+        let body = try repo.git("log", "-1", "--format=%b")
+        #expect(body.contains("written"))
+        let plans = try repo.git("ls-tree", "--name-only", "HEAD", "plans/")
+        #expect(plans.split(separator: "\n").count == 1)
+        #expect(drifted.stderr.contains("warning: lvx6048-1 drifted: float_voltage 53.5 (want 54.0)"))
+        #expect(drifted.stderr.contains("LVX_DRIFT_KEYS=float_voltage"))
+        // The same drift again: the pending plan is reused, not written twice.
+        let again = try lvx(["run"], environment: Self.env(repo, beyond, now: "2026-11-21T04:15:00Z"))
+        #expect(again.exitCode == 2)
+        #expect(try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "\n").count == 1)
+        #expect(try repo.git("log", "-1", "--format=%b").contains("pending (unchanged)"))
+        #expect(beyond.settersReceived.isEmpty, "auto_apply_approved is false: nothing is written")
+    }
+
+    @Test("accepted drift is in sync until its expiry, then it is drift")
+    func acceptedDrift() throws {
+        let sim = try SimulatorProcess([
+            "--site", "seeds", "--set", "\(Self.unit1):max_charging_current=100", "--set",
+            "\(Self.unit2):max_charging_current=100",
+        ])
+        let repo = try Self.site { site in
+            site += """
+
+                accept:
+                  - {unit: lvx6048-1, key: max_charging_current, value: 100, reason: "set on the LCD", until: 2026-12-31}
+                  - {unit: lvx6048-2, key: max_charging_current, value: 100, reason: "set on the LCD", until: 2026-12-31}
+
+                """
+        }
+        let before = try lvx(["run"], environment: Self.env(repo, sim, now: "2026-12-31T12:00:00Z"))
+        #expect(before.exitCode == 0, "\(before)")
+        #expect(try repo.show("runs/last.yaml").contains("reason: set on the LCD, until: '2026-12-31'"))
+        let after = try lvx(["run"], environment: Self.env(repo, sim, now: "2027-01-01T00:00:00Z"))
+        #expect(after.exitCode == 2, "\(after)")
+        #expect(after.stderr.contains("expired on 2026-12-31"))
+        #expect(try repo.git("log", "-1", "--format=%s").contains("max_charging_current 100 (want 60)"))
+    }
+
+    @Test("an unreachable unit is recorded as such, the run still commits, and exits 1")
+    func unreachable() throws {
+        let sim = try SimulatorProcess(["--site", "seeds", "--fault", "\(Self.unit2):hang-after=0"])
+        let repo = try Self.site()
+        let before = try Self.commitCount(repo)
+        let result = try lvx(["run", "--timeout", "0.3"], environment: Self.env(repo, sim))
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(try Self.commitCount(repo) == before + 1)
+        let dump = try repo.show("dumps/lvx6048-2.yaml")
+        #expect(dump.contains("reachable: false"))
+        #expect(dump.contains("error:"))
+        #expect(try repo.show("dumps/lvx6048-1.yaml").contains("reachable: true"))
+        #expect(try repo.git("log", "-1", "--format=%s").contains("1 unreachable"))
+    }
+
+    @Test("an invalid desired state: errors logged, nothing read, nothing committed, exit 1")
+    func invalid() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let repo = try Self.site()
+        try repo.commit(["profiles/eg4-lp4-v2.yaml": "battery_type: USER\nfloat_voltage: 60.0\n"])
+        let before = try Self.commitCount(repo)
+        let result = try lvx(["run"], environment: Self.env(repo, sim))
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("profiles/eg4-lp4-v2.yaml:2:16: error:"))
+        #expect(try Self.commitCount(repo) == before)
+        #expect(sim.log(Self.unit1).isEmpty, "no exchange at all with an invalid desired state")
+    }
+
+    @Test("an approved plan is applied by the run when auto_apply_approved is true, in the run's one commit")
+    func autoApply() throws {
+        let sim = try SimulatorProcess([
+            "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4", "--set", "\(Self.unit2):float_voltage=54.4",
+        ])
+        let repo = try Self.site {
+            $0 = $0.replacingOccurrences(of: "auto_apply_approved: false", with: "auto_apply_approved: true")
+        }
+        let env = Self.env(repo, sim)
+        let first = try lvx(["run"], environment: env)
+        #expect(first.exitCode == 2, "\(first)")
+        #expect(sim.settersReceived.isEmpty, "a plan is never applied before it is approved")
+        let planID = try #require(
+            try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "/").last.map {
+                String($0.dropLast(6))
+            }
+        )
+        #expect(try lvx(["approve", planID, "--by", "alice"], environment: env).exitCode == 0)
+        let before = try Self.commitCount(repo)
+        let second = try lvx(["run"], environment: env)
+        #expect(second.exitCode == 0, "\(second)")
+        #expect(try Self.commitCount(repo) == before + 1)
+        let files = try repo.git("show", "--name-only", "--format=", "HEAD")
+        #expect(files.contains("applied/\(planID).yaml"))
+        #expect(files.contains("runs/last.yaml"))
+        #expect(try repo.show("dumps/lvx6048-1.yaml").contains("float_voltage: 54.0"))
+        #expect(sim.settersReceived.count == 2)
+        let third = try lvx(["run"], environment: env)
+        #expect(third.exitCode == 0, "in sync after the apply: \(third)")
+    }
+
+    @Test("an approved plan gone stale before the run applies it is refused and a new plan is written")
+    func staleApproved() throws {
+        let sim = try SimulatorProcess([
+            "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4", "--set", "\(Self.unit2):float_voltage=54.4",
+        ])
+        let repo = try Self.site {
+            $0 = $0.replacingOccurrences(of: "auto_apply_approved: false", with: "auto_apply_approved: true")
+        }
+        let env = Self.env(repo, sim)
+        #expect(try lvx(["run"], environment: env).exitCode == 2)
+        let planID = try #require(
+            try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "/").last.map {
+                String($0.dropLast(6))
+            }
+        )
+        #expect(try lvx(["approve", planID], environment: env).exitCode == 0)
+        try sim.editState(Self.unit1) { state in
+            var settings = state["settings"] as? [String: Any] ?? [:]
+            settings["float_voltage"] = 54.6
+            state["settings"] = settings
+        }
+        let result = try lvx(["run"], environment: env)
+        #expect(result.exitCode == 4, "\(result)")
+        #expect(result.stderr.contains("plan is stale"))
+        #expect(sim.settersReceived.isEmpty)
+        let plans = try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "\n")
+        #expect(plans.count == 2, "a new plan for the new drift: \(plans)")
+        #expect(try repo.show("runs/last.yaml").contains("plan_is_new: true"))
+    }
+
+    @Test("two runs at once: the second waits, then exits 4 naming the holder; a dead holder's lock is reclaimed")
+    func locking() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let repo = try Self.site()
+        let lock = repo.path.appendingPathComponent(".git/lvx.lock")
+        try "\(getpid())\n2026-11-21T03:00:00Z\nlvx run\n".write(to: lock, atomically: true, encoding: .utf8)
+        let blocked = try lvx(["run", "--lock-wait", "0.5"], environment: Self.env(repo, sim))
+        #expect(blocked.exitCode == 4)
+        #expect(
+            blocked.stderr.contains("the repository is locked by pid \(getpid()) (lvx run, since 2026-11-21T03:00:00Z)")
+        )
+        try "999999\n2026-11-21T03:00:00Z\nlvx run\n".write(to: lock, atomically: true, encoding: .utf8)
+        let reclaimed = try lvx(["run"], environment: Self.env(repo, sim))
+        #expect(reclaimed.exitCode == 0, "\(reclaimed)")
+        #expect(!FileManager.default.fileExists(atPath: lock.path))
+    }
+
+    @Test("a real second run concurrently: one runs, the other is refused with exit 4")
+    func concurrentRuns() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"], baud: 2400)
+        let repo = try Self.site()
+        let env = Self.env(repo, sim)
+        let group = DispatchGroup()
+        let box = ResultBox()
+        for _ in 0..<2 {
+            group.enter()
+            DispatchQueue.global().async {
+                box.add(try? lvx(["run", "--lock-wait", "0"], environment: env))
+                group.leave()
+            }
+            usleep(300_000)
+        }
+        group.wait()
+        let codes = box.results.map(\.exitCode).sorted()
+        #expect(codes == [0, 4], "\(box.results)")
+    }
+
+    @Test("lvx init --bare: a bad push is rejected by the hook with file:line:column; a good push lands")
+    func pushHook() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-hub-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let hub = base.appendingPathComponent("hub.git").path
+        let initResult = try lvx(["init", hub, "--bare"])
+        #expect(initResult.exitCode == 0, "\(initResult)")
+        let clone = base.appendingPathComponent("clone").path
+        let git = TemporaryRepository.gitEnvironment
+        #expect(try runCommand("/usr/bin/git", ["clone", "-q", hub, clone], environment: git).exitCode == 0)
+        try "battery_type: USER\nfloat_voltage: 54.0\nflaot_voltage: 54.0\n".write(
+            toFile: clone + "/profiles/example.yaml",
+            atomically: true,
+            encoding: .utf8
+        )
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "commit", "-qam", "typo"], environment: git)
+        let rejected = try runCommand("/usr/bin/git", ["-C", clone, "push", "origin", "main"], environment: git)
+        #expect(rejected.exitCode != 0)
+        #expect(
+            rejected.stderr.contains(
+                "profiles/example.yaml:3:1: error: unknown key 'flaot_voltage'; did you mean 'float_voltage'?"
+            )
+        )
+        #expect(rejected.stderr.contains("pre-receive hook declined"))
+        try "battery_type: USER\nfloat_voltage: 54.0\n".write(
+            toFile: clone + "/profiles/example.yaml",
+            atomically: true,
+            encoding: .utf8
+        )
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "commit", "-qam", "fixed"], environment: git)
+        let accepted = try runCommand("/usr/bin/git", ["-C", clone, "push", "origin", "main"], environment: git)
+        #expect(accepted.exitCode == 0, "\(accepted)")
+        #expect(accepted.stderr.contains("valid: 0 unit(s), 1 profile(s)"))
+    }
+
+    @Test("a push racing a run loses nothing on either side")
+    func pushRacingRun() throws {
+        let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"], baud: 2400)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-race-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let hub = base.appendingPathComponent("hub.git").path
+        #expect(try lvx(["init", hub, "--bare"]).exitCode == 0)
+        let git = TemporaryRepository.gitEnvironment
+        let clone = base.appendingPathComponent("clone").path
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", hub, clone], environment: git)
+        var files = try TemporaryRepository.desiredStateFiles()
+        files["lvx.yaml"] = files["lvx.yaml"]?.replacingOccurrences(
+            of: "stop_units: [powermon.service, powermon2.service]",
+            with: "stop_units: []"
+        )
+        for (path, text) in files {
+            let url = URL(fileURLWithPath: clone).appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "add", "-A"], environment: git)
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "commit", "-qm", "the site"], environment: git)
+        #expect(
+            try runCommand("/usr/bin/git", ["-C", clone, "push", "-q", "origin", "main"], environment: git).exitCode
+                == 0
+        )
+        // Start a run (slow: 2400 baud), push a change while it reads the units.
+        let env = ["LVX_REPO": hub, "LVX_PORTS": sim.portList, "LVX_LOG": "stderr"]
+        let box = ResultBox()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            box.add(try? lvx(["run"], environment: env))
+            group.leave()
+        }
+        usleep(400_000)
+        try "# pushed during a run\n".appending(files["profiles/eg4-lp4-v2.yaml"] ?? "").write(
+            toFile: clone + "/profiles/eg4-lp4-v2.yaml",
+            atomically: true,
+            encoding: .utf8
+        )
+        _ = try runCommand(
+            "/usr/bin/git",
+            ["-C", clone, "commit", "-qam", "a comment pushed during the run"],
+            environment: git
+        )
+        let push = try runCommand("/usr/bin/git", ["-C", clone, "push", "-q", "origin", "main"], environment: git)
+        group.wait()
+        #expect(push.exitCode == 0, "\(push)")
+        #expect(box.results.first?.exitCode == 2, "\(box.results)")
+        let log = try runCommand("/usr/bin/git", ["-C", hub, "log", "--format=%s", "main"], environment: git).stdout
+        #expect(log.contains("a comment pushed during the run"))
+        #expect(log.contains("run "))
+        let profile = try runCommand(
+            "/usr/bin/git",
+            ["-C", hub, "show", "main:profiles/eg4-lp4-v2.yaml"],
+            environment: git
+        ).stdout
+        #expect(profile.hasPrefix("# pushed during a run"))
+        #expect(try runCommand("/usr/bin/git", ["-C", hub, "fsck", "--strict"], environment: git).exitCode == 0)
+    }
+
+    @Test("history lists the dated dumps with what changed; dump --at and diff --since read it back")
+    func history() throws {
+        let repo = try Self.site()
+        let first = try SimulatorProcess(["--site", "seeds"])
+        #expect(try lvx(["run"], environment: Self.env(repo, first, now: "2026-11-20T03:00:00Z")).exitCode == 0)
+        first.stop()
+        let second = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"])
+        #expect(try lvx(["run"], environment: Self.env(repo, second, now: "2026-11-21T03:00:00Z")).exitCode == 2)
+        let history = try lvx(["history", "lvx6048-1"], environment: ["LVX_REPO": repo.path.path])
+        #expect(history.exitCode == 0, "\(history)")
+        let lines = history.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasPrefix("2026-11-20T03:00:00Z") == true)
+        #expect(lines.last?.contains("float_voltage 54.0 -> 53.5") == true)
+        let at = try lvx(["dump", "lvx6048-1", "--at", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
+        #expect(at.stdout.contains("\nfloat_voltage: 54.0\n"), "\(at)")
+        let diff = try lvx(["diff", "lvx6048-1", "--since", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
+        #expect(diff.exitCode == 2)
+        #expect(diff.stdout.contains("~ float_voltage 54.0 -> 53.5"))
+    }
+
+    @Test("run writes the metrics textfile atomically")
+    func metrics() throws {
+        let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"])
+        let repo = try Self.site()
+        let file = repo.path.deletingLastPathComponent().appendingPathComponent("lvx-\(UUID()).prom").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try lvx(["run", "--metrics-file", file], environment: Self.env(repo, sim)).exitCode == 2)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("lvx_last_run_exit_code 2\n"))
+        #expect(text.contains("lvx_unit_drifted_settings{unit=\"lvx6048-1\",serial=\"96142109100037\"} 1\n"))
+        #expect(text.contains("lvx_unit_reachable{unit=\"lvx6048-2\",serial=\"96142408100255\"} 1\n"))
+        #expect(text.contains("lvx_plan_pending 1\n"))
+    }
+}
+
+/// Collects command results from several threads.
+final class ResultBox: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var items: [CommandResult] = []
+
+    func add(_ r: CommandResult?) { if let r { lock.withLock { items.append(r) } } }
+
+    var results: [CommandResult] { lock.withLock { items } }
+}
