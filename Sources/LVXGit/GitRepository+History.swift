@@ -1,0 +1,124 @@
+internal import CLibGit2
+public import LVXCore
+
+/// One commit in a path's history.
+public struct GitLogEntry: Sendable, Hashable {
+    /// The commit id (40 hex digits).
+    public var commit: String
+    /// The committer time.
+    public var time: WallTime
+    /// The full commit message, without the trailing newline.
+    public var message: String
+
+    /// Creates an entry.
+    public init(commit: String, time: WallTime, message: String) {
+        self.commit = commit
+        self.time = time
+        self.message = message
+    }
+}
+
+/// A file's content as one commit left it.
+public struct GitFileVersion: Sendable, Hashable {
+    /// The commit that changed the file.
+    public var entry: GitLogEntry
+    /// The content after the commit, or `nil` when the commit deleted the file.
+    public var content: [UInt8]?
+
+    /// Creates a version.
+    public init(entry: GitLogEntry, content: [UInt8]?) {
+        self.entry = entry
+        self.content = content
+    }
+}
+
+extension GitRepository {
+    /// The commits reachable from HEAD that changed `path` (a file or a directory), newest first
+    /// (children always before their parents).
+    ///
+    /// A commit changed the path when the path's tree-entry id differs from that in each of its
+    /// parents (a root commit: when the path exists). An unborn branch has no history.
+    /// The corresponding C functions are `git_revwalk_push_head` and `git_revwalk_next`.
+    /// - Parameters:
+    ///   - path: a repository path.
+    ///   - limit: stop after this many entries; `nil` for all.
+    /// - Returns: the commits, newest first.
+    /// - Throws: ``GitError`` for an invalid path or a libgit2 failure.
+    public func log(path: String, limit: Int? = nil) throws(GitError) -> [GitLogEntry] {
+        if let limit, limit <= 0 { return [] }
+        return try locked { repo throws(GitError) in
+            var entries: [GitLogEntry] = []
+            try walkChanges(of: try Self.checkedPath(path), repo) { commit, _ throws(GitError) in
+                entries.append(Self.logEntry(commit))
+                return limit.map { entries.count < $0 } ?? true
+            }
+            return entries
+        }
+    }
+
+    /// The versions of file `path` committed between `since` and `until` (inclusive, committer
+    /// time), newest first, with the content each commit left (or `nil` where it was deleted).
+    public func fileHistory(
+        path: String,
+        since: WallTime? = nil,
+        until: WallTime? = nil
+    ) throws(GitError)
+        -> [GitFileVersion]
+    {
+        try locked { repo throws(GitError) in
+            var versions: [GitFileVersion] = []
+            try walkChanges(of: try Self.checkedPath(path), repo) { commit, id throws(GitError) in
+                let entry = Self.logEntry(commit)
+                if let since, entry.time < since { return true }
+                if let until, until < entry.time { return true }
+                let content: [UInt8]?
+                if let id, (try? Blob.lookup(repo, id)) != nil {
+                    content = try Blob.lookup(repo, id).bytes
+                } else {
+                    content = nil
+                }
+                versions.append(GitFileVersion(entry: entry, content: content))
+                return true
+            }
+            return versions
+        }
+    }
+
+    /// Walks HEAD's history (newest first, never a parent before its child) and calls `visit` for each commit that
+    /// changed `path`, with the path's id in that commit; `visit` returns whether to go on.
+    private func walkChanges(
+        of path: String,
+        _ repo: RepositoryPointer,
+        _ visit: (borrowing Commit, ObjectID?) throws(GitError) -> Bool
+    ) throws(GitError) {
+        if git_repository_head_unborn(repo.raw) == 1 { return }
+        let walk = try Revwalk(repo, sorting: git_sort_t(GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue))
+        try check(git_revwalk_push_head(walk.pointer), "git_revwalk_push_head")
+        while let id = try walk.next() {
+            let commit = try Commit.lookup(repo, id)
+            let current = try commit.tree().entryID(at: path)
+            var changed = true
+            let parents = commit.parentIDs
+            if parents.isEmpty {
+                changed = current != nil
+            } else {
+                for parent in parents where try Commit.lookup(repo, parent).tree().entryID(at: path) == current {
+                    changed = false
+                    break
+                }
+            }
+            if changed, try !visit(commit, current) { return }
+        }
+    }
+
+    private static func logEntry(_ commit: borrowing Commit) -> GitLogEntry {
+        let time = commit.time
+        var message = commit.message
+        while message.hasSuffix("\n") { message.removeLast() }
+        return GitLogEntry(
+            commit: commit.id.description,
+            time: WallTime(secondsSince1970: time.seconds, utcOffsetMinutes: time.offsetMinutes),
+            message: message
+        )
+    }
+}
