@@ -55,3 +55,39 @@ say git log --oneline
 git -C "$repo" log --oneline
 say "setters the simulator received"
 grep -h ' S ' "$work"/sim/*.log || true
+
+# Agent mode: a bare hub that people push to and the timer's `lvx run` works on.
+printf '\n\033[1m== agent mode: config changes by git push, drift detection by lvx run ==\033[0m\n'
+G="git -c user.name=alice -c user.email=alice@example.invalid"
+hub="$work/hub.git"
+run "$LVX" init "$hub" --bare
+$G clone -q "$hub" "$work/laptop"
+cp -r desired-state/. "$work/laptop/"
+sed -i 's/^  stop_units: .*/  stop_units: []   # (demo: no systemd on this machine)/' "$work/laptop/lvx.yaml"
+sed -i 's/^  auto_apply_approved: false/  auto_apply_approved: true/' "$work/laptop/lvx.yaml"
+rm -f "$work/laptop/profiles/example.yaml"
+$G -C "$work/laptop" add -A && $G -C "$work/laptop" commit -qm "the seeds' site, applied automatically once approved"
+run $G -C "$work/laptop" push -q origin main
+export LVX_REPO="$hub"
+
+# A person raises the float voltage on the laptop and pushes; a typo first is rejected by the hook.
+sed -i 's/^float_voltage: 54.0$/float_voltage: 54.2/' "$work/laptop/profiles/eg4-lp4-v2.yaml"
+sed -i 's/^bulk_voltage: 56.4/bulk_volatge: 56.4/' "$work/laptop/profiles/eg4-lp4-v2.yaml"
+$G -C "$work/laptop" commit -qam "float 54.2 V (with a typo)"
+run $G -C "$work/laptop" push origin main
+sed -i 's/^bulk_volatge: 56.4/bulk_voltage: 56.4/' "$work/laptop/profiles/eg4-lp4-v2.yaml"
+$G -C "$work/laptop" commit -qam "float 54.2 V for the winter"
+run $G -C "$work/laptop" push -q origin main
+
+run "$LVX" run                     # the timer's pass: dumps, summary, and a plan for the drift
+$G -C "$work/laptop" pull -q
+agent_plan=$(ls "$work/laptop/plans" | sed -n 's/\.yaml$//p' | while read -r id; do
+    [ -e "$work/laptop/applied/$id.yaml" ] || echo "$id"; done | tail -1)
+run "$LVX" show "$agent_plan" --repo "$work/laptop"
+run "$LVX" approve "$agent_plan" --by alice --repo "$work/laptop"
+run $G -C "$work/laptop" push -q origin main
+run "$LVX" run                     # applies the approved plan, in the run's own commit
+run "$LVX" run                     # in sync
+run "$LVX" history lvx6048-1 --changes-only
+say git log --oneline "(hub)"
+git -C "$hub" log --oneline | head -12

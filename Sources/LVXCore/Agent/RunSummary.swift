@@ -79,9 +79,10 @@ public struct RunSummary: Sendable {
             }
             head += ", \(drifted.count) drifted: " + detail.joined(separator: ", ")
         }
+        if let applied { head += ", applied plan \(applied.planID): \(applied.outcome.rawValue)" }
         var body: [String] = []
         if let planID { body.append(planIsNew ? "plan \(planID) written" : "plan \(planID) pending (unchanged)") }
-        if let applied { body.append("applied plan \(applied.planID): \(applied.outcome.rawValue)") }
+        if let error = applied?.error { body.append("apply: \(error)") }
         for u in unreachable { body.append("\(u.name): unreachable: \(u.error ?? "?")") }
         return body.isEmpty ? head : head + "\n\n" + body.joined(separator: "\n")
     }

@@ -115,9 +115,6 @@ struct Agent {
                 planID = document.id
                 planIsNew = true
             }
-            logger.warning(
-                "plan \(planID ?? "?") pending",
-                metadata: ["LVX_PLAN_ID": "\(planID ?? "")"]
             )
         }
 
@@ -214,6 +211,9 @@ struct Agent {
             )
         }
         for p in problems { logger.error("\(p)") }
+        if let planID {
+            logger.warning("plan \(planID) pending", metadata: ["LVX_PLAN_ID": "\(planID)"])
+        }
 
         let status: ExitStatus =
             if applyStatus == .applyFailed { .applyFailed } else if let applyStatus, applyStatus == .refused {
