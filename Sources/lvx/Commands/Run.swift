@@ -115,7 +115,6 @@ struct Agent {
                 planID = document.id
                 planIsNew = true
             }
-            )
         }
 
         // An approved, fresh plan is applied when the site asks for it.
