@@ -41,9 +41,9 @@ final class Descriptor: @unchecked Sendable {
         }
     }
 
-    /// Writes all of `bytes`, waiting up to about a second for room; returns false when they could not be sent.
+    /// Writes all of `bytes`, waiting up to `patience` polls of 10 ms for room; false when they could not be sent.
     @discardableResult
-    func writeAll(_ bytes: [UInt8], socket: Bool) -> Bool {
+    func writeAll(_ bytes: [UInt8], socket: Bool, patience: Int = 100) -> Bool {
         var offset = 0
         var waited = 0
         while offset < bytes.count {
@@ -61,7 +61,7 @@ final class Descriptor: @unchecked Sendable {
                 continue
             }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waited < 100 {
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waited < patience {
                 waited += 1
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 _ = poll(&p, 1, 10)

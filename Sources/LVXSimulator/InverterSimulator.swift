@@ -306,15 +306,27 @@ final class UnitEndpoint: Sendable {
         let descriptor: Descriptor
         var frames = FrameBuffer()
         let isSocket: Bool
-        init(_ descriptor: Descriptor, isSocket: Bool) {
+        /// A pty's peer side, whose unread input can be discarded when the queue is full.
+        let peer: Descriptor?
+        init(_ descriptor: Descriptor, isSocket: Bool, peer: Descriptor? = nil) {
             self.descriptor = descriptor
             self.isSocket = isSocket
+            self.peer = peer
+        }
+
+        /// Sends bytes; when a pty's queue is full because nobody reads it, drops the stale unread
+        /// bytes (as a hidraw ring nobody reads loses reports) instead of stalling the unit.
+        func send(_ bytes: [UInt8]) {
+            if descriptor.writeAll(bytes, socket: isSocket, patience: peer == nil ? 100 : 5) { return }
+            guard let peer else { return }
+            tcflush(peer.fd, TCIFLUSH)
+            descriptor.writeAll(bytes, socket: false, patience: 5)
         }
     }
 
     private func serve(core: SimulatorCore, baud: Int) {
         var connections: [Connection] = []
-        if let terminal { connections.append(Connection(terminal.controller, isSocket: false)) }
+        if let terminal { connections.append(Connection(terminal.controller, isSocket: false, peer: terminal.peer)) }
         while true {
             var fds = [pollfd(fd: wakePipe.readEnd.fd, events: Int16(POLLIN), revents: 0)]
             if let listener { fds.append(pollfd(fd: listener.socket.fd, events: Int16(POLLIN), revents: 0)) }
@@ -379,7 +391,7 @@ final class UnitEndpoint: Sendable {
                 onWire += piece.count
                 if transport == .hidraw && piece.count < 8 { piece += Array(repeating: 0, count: 8 - piece.count) }
                 pace()
-                connection.descriptor.writeAll(piece, socket: connection.isSocket)
+                connection.send(piece)
                 offset = end
             }
         }

@@ -14,42 +14,53 @@ struct LVXSimCommand: ParsableCommand {
         commandName: "lvx-sim",
         abstract: "Serve simulated LVX6048 inverters that speak PI18, for tests and demos.",
         discussion: """
-            Prints one line per unit, "SERIAL PORT", where PORT is an lvx port string \
-            (hidraw:/dev/pts/N, serial:/dev/pts/N or tcp://127.0.0.1:PORT), writes the same lines \
-            atomically to --ports-file, then serves until SIGINT or SIGTERM (exit 0). SIGHUP re-reads \
-            every SERIAL.json in the state directory.
+            Prints one line per unit, "SERIAL PORT", where PORT is an lvx port \
+            string (hidraw:/dev/pts/N, serial:/dev/pts/N or tcp://127.0.0.1:PORT), \
+            writes the same lines atomically to --ports-file, then serves until \
+            SIGINT or SIGTERM (exit 0). SIGHUP re-reads every SERIAL.json in the \
+            state directory.
 
-            State directory (default: a new temporary directory, printed on stderr):
+            State directory (default: a new temporary directory, named on stderr):
               SERIAL.log   one line per request: SEQ KIND PAYLOAD REPLY WIRE [NOTE]
-                           KIND P query, S setter, ? unparseable (payload as hex:...);
-                           REPLY data, ack, nak, dropped, corrupt or hang; WIRE seconds.
-              SERIAL.json  the unit's state, rewritten atomically after every change; the same
-                           format as one --config unit, plus reported_fault (informational).
+                           KIND: P query, S setter, ? unparseable (hex:...)
+                           REPLY: data, ack, nak, dropped, corrupt, hang
+                           WIRE: simulated wire seconds of the exchange
+              SERIAL.json  the unit's state, rewritten atomically after every
+                           change; the --config unit format plus
+                           reported_fault (informational)
 
             --config FILE.json describes the units:
-              {"units": [
-                {"serial": "96142109100037",          (required, 1-20 digits)
-                 "stack": "main", "parallel_index": 0,  (units sharing a stack form a parallel stack)
-                 "firmware": {"main": "06306", "slave1": "06126", "slave2": "00000"},
-                 "mode": "05", "fault": "00", "output_model": 1, "battery_voltage": 55.1,
-                 "settings": {"float_voltage": 54.0, "battery_type": "USER", "grid_tie": "disabled", ...},
-                 "faults": ["drop=2", "ignore=float_voltage"]}]}
-              Omitted fields default to an LVX6048 with the EG4 LP4 v2 settings, each unit its own \
-            stack at index 0; output_model defaults to 1 in a multi-unit stack, else 0. With --units N \
-            as well, config entries replace generated units of the same serial or are added.
+              {"units": [{
+                "serial": "96142109100037",   (required, 1-20 digits)
+                "stack": "main",              (same stack: one parallel system)
+                "parallel_index": 0,
+                "firmware": {"main": "06306", "slave1": "06126",
+                             "slave2": "00000"},
+                "mode": "05", "fault": "00",
+                "output_model": 1, "battery_voltage": 55.1,
+                "settings": {"float_voltage": 54.0, "battery_type": "USER",
+                             "grid_tie": "disabled", ...},
+                "faults": ["drop=2", "ignore=float_voltage"]}]}
+            Omitted fields default to an LVX6048 with the EG4 LP4 v2 settings, \
+            each unit its own stack at index 0; output_model defaults to 1 in a \
+            multi-unit stack, else 0. With --units N as well, config entries \
+            replace generated units of the same serial or are added.
 
-            Fault specs (--fault SERIAL:SPEC, repeatable): drop=N, corrupt-crc=N, garbage=N, \
-            hang-after=N, ignore=KEY, refuse=KEY, mode=NN, fault=NN.
-            Settings (--set SERIAL:KEY=VALUE, repeatable): the twelve lvx keys in lvx units (volts, \
-            amperes, choice names; any value the LCD could set) or stack, parallel_index, mode, fault, \
-            firmware_main, firmware_slave1, firmware_slave2, output_model, battery_voltage.
+            Fault specs (--fault SERIAL:SPEC, repeatable): drop=N, corrupt-crc=N, \
+            garbage=N, hang-after=N, ignore=KEY, refuse=KEY, mode=NN, fault=NN.
+
+            --set SERIAL:KEY=VALUE (repeatable) takes the twelve lvx setting keys \
+            in lvx units (volts, amperes, choice names; any value the LCD could \
+            set, such as 100 A) or stack, parallel_index, mode, fault, \
+            firmware_main, firmware_slave1, firmware_slave2, output_model, \
+            battery_voltage.
             """
     )
 
     @Option(help: "A built-in set of units (default: seeds, the two stacked units of the field notes).")
     var site: String?
 
-    @Option(help: "A JSON file describing the units (format below).")
+    @Option(help: "A JSON file describing the units (format above).")
     var config: String?
 
     @Option(help: "Serve N single units (serials 96100000000001...) instead of a site.")

@@ -165,4 +165,25 @@ struct ServingTests {
         #expect(simulator.reloadStateFiles().count == 1)
         #expect(simulator.unit(try serial(master))?.value(.floatVoltage) == 535)
     }
+
+    @Test("a pty whose replies nobody reads drops stale bytes instead of stalling the unit")
+    func unreadReplies() throws {
+        let (simulator, _) = try start(.serial)
+        defer { simulator.stop() }
+        let client = try TestClient(ptyPath: simulator.served[0].path, raw: true)
+        let began = Date()
+        // 400 PIRI replies (37,600 bytes) overflow the pty's queue (about 20 KiB) if nobody reads.
+        for _ in 0..<8 {
+            client.send(Array((0..<50).map { _ in Frames.query("PIRI") }.joined()))
+            usleep(20_000)
+        }
+        let serial = try serial(master)
+        while simulator.requestLog(serial).count < 400 && Date().timeIntervalSince(began) < 20 { usleep(20_000) }
+        #expect(simulator.requestLog(serial).count == 400)
+        #expect(Date().timeIntervalSince(began) < 5)
+        // Drain what is left, then the unit still answers.
+        _ = client.read(untilCRs: 1_000, timeout: 0.5)
+        client.send(Frames.query("MOD"))
+        #expect(try PI18Reply.parse(client.read(settle: 0)) == .data(fields: ["05"]))
+    }
 }
