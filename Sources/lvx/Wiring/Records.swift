@@ -57,12 +57,28 @@ enum RecordFiles {
 
     /// Loads `plans/ID.yaml` at `commit`, refusing (exit 4) an unknown or altered plan.
     static func loadPlan(_ id: String, from repository: GitRepository, at commit: String) throws -> PlanDocument {
+        // An id is 16 hex digits; anything else (`../lvx`) would otherwise reach the git layer as a path.
+        guard id.count == 16, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw CLIError(
+                "no plan '\(id)' in the repository: a plan id is the 16 hex digits `lvx plan` printed",
+                hint: "`lvx plans` lists the plans",
+                status: .refused
+            )
+        }
         let path = planPath(id)
         guard let bytes = try repository.file(path, at: commit) else {
             throw CLIError("no plan '\(id)' in the repository", hint: "`lvx plans` lists the plans", status: .refused)
         }
         do {
-            return try PlanDocument(node: try node(bytes, path: path), encode: encode)
+            let plan = try PlanDocument(node: try node(bytes, path: path), encode: encode)
+            guard plan.id == id else {
+                throw CLIError(
+                    "plan '\(id)' was refused: \(path) holds plan '\(plan.id)'; the file was renamed or copied",
+                    hint: "make a new plan with `lvx plan`",
+                    status: .refused
+                )
+            }
+            return plan
         } catch let error as RecordFileError {
             throw CLIError(
                 "plan '\(id)' was refused: \(error.description)",
