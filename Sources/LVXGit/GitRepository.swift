@@ -17,7 +17,7 @@ public final class GitRepository: @unchecked Sendable {
     public let path: String
     /// The git directory (`.git` of a non-bare repository, the repository itself when bare).
     public let gitDirectory: String
-    /// The working tree, or `nil` for a bare repository.
+    /// The working tree, ending in `/`, or `nil` for a bare repository.
     public let workingDirectory: String?
 
     private let handle: RepositoryPointer
@@ -120,7 +120,8 @@ public final class GitRepository: @unchecked Sendable {
     /// A hook run during ``commit(files:message:author:time:)`` after the new commit object is
     /// written and before the branch ref is swapped, with the attempt number (1-based).
     ///
-    /// Tests use it to move the branch in between and prove the compare-and-swap retry.
+    /// Tests use it to move the branch in between and prove the compare-and-swap retry. It runs
+    /// with the lock held, so it must not call back into this repository (another process may).
     var beforeRefUpdate: (@Sendable (_ attempt: Int) -> Void)? {
         get {
             lock.lock()
