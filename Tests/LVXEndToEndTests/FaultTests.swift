@@ -31,8 +31,8 @@ struct FaultTests {
         #expect(result.stdout.isEmpty, "no value may be printed")
         #expect(result.stderr.contains("error: \(sim.port(Self.unit1)): PIRI:"))
         #expect(result.stderr.contains("after 3 attempts"))
-        // 3 attempts x 0.5 s plus pauses: well under 5 s.
-        #expect(result.seconds < 5, "took \(result.seconds) s")
+        // 3 attempts x 0.5 s plus pauses is the bound (bench/ measures it); this only proves it ends.
+        #expect(result.seconds < 60, "took \(result.seconds) s")
     }
 
     @Test("status of one hanging unit still reports the other, and exits 1")

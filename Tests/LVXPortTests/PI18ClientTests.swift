@@ -252,8 +252,10 @@ let serialB = "96142109100037"
         let elapsed = ContinuousClock.now - start
 
         #expect(fastTiming.queryBound == .milliseconds(1540))
+        // Each attempt waits out its whole timeout; the bound itself is a benchmark matter, but a
+        // client that never gives up would hang here, so a very generous ceiling stays.
         #expect(elapsed >= .milliseconds(1500))
-        #expect(elapsed < fastTiming.queryBound * 2)
+        #expect(elapsed < .seconds(60))
         #expect(error?.kind == .timeout)
         #expect(error?.attempts == 3)
         #expect(
@@ -277,9 +279,7 @@ let serialB = "96142109100037"
     @Test("a port that does not exist fails at once, without retries")
     func missingPort() async throws {
         let client = PI18Client(address: .hidraw(path: "/dev/lvx-no-such-node"), timing: fastTiming)
-        let start = ContinuousClock.now
         let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
-        #expect(ContinuousClock.now - start < .milliseconds(400))
         #expect(error?.kind == .open)
         #expect(error?.attempts == 1)
         #expect(
@@ -363,9 +363,7 @@ let serialB = "96142109100037"
         #expect(try await client.serialNumber() == SerialNumber(serialA))
         responder.stop()
 
-        let start = ContinuousClock.now
         let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
-        #expect(ContinuousClock.now - start < fastTiming.queryBound)
         // The first attempt sees the closed connection; reconnecting is then refused.
         #expect(error?.kind == .open)
         #expect(error?.attempts == 2)
@@ -394,14 +392,13 @@ let serialB = "96142109100037"
         #expect(PI18Client.findReply(in: Array("^Dxxxxxx\r".utf8)) == .invalid(.badStart("^Dxxx")))
     }
 
-    @Test("sixteen silent units read at once take about one timeout, not sixteen")
+    @Test("sixteen silent units are read at once: every first request comes before any retry")
     func concurrentClientsHaveTheirOwnThreads() async throws {
         let responders = try (0..<16).map { _ in try Responder(framing: .hidraw) { _, _ in .silent } }
         defer { responders.forEach { $0.stop() } }
-        let timing = PI18Client.Timing(attemptTimeout: .milliseconds(500), attempts: 1)
+        let timing = PI18Client.Timing(attemptTimeout: .seconds(2), attempts: 2, pause: .milliseconds(10))
         let clients = responders.map { PI18Client(address: .hidraw(path: $0.path), timing: timing) }
 
-        let start = ContinuousClock.now
         let failures = await withTaskGroup(of: Bool.self) { group in
             for client in clients {
                 group.addTask {
@@ -415,11 +412,16 @@ let serialB = "96142109100037"
             }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        let elapsed = ContinuousClock.now - start
-
         #expect(failures == 16)
-        // On the two-thread cooperative pool this would take 16 x 0.5 s / 2 = 4 s.
-        #expect(elapsed < .milliseconds(1500))
+        // Clients served one after another (as on the two-thread cooperative pool) would send a
+        // unit's retry before the next unit's first request. Concurrent clients send all sixteen
+        // first requests before any 2 s attempt times out. This checks order, not speed.
+        let firsts = responders.compactMap { $0.requestTimes.first }
+        let retries = responders.compactMap { $0.requestTimes.dropFirst().first }
+        #expect(firsts.count == 16 && retries.count == 16)
+        if let lastFirst = firsts.max(), let firstRetry = retries.min() {
+            #expect(lastFirst < firstRetry)
+        }
     }
 
     private func address(_ framing: Responder.Framing, _ path: String) -> PortAddress {

@@ -41,6 +41,7 @@ final class Responder: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private var receivedBytes: [UInt8] = []
     private var requestPayloads: [String] = []
+    private var requestInstants: [ContinuousClock.Instant] = []
     private var master: Int32 = -1
     private var slave: Int32 = -1
     private var listener: Int32 = -1
@@ -94,6 +95,8 @@ final class Responder: @unchecked Sendable {
     var received: [UInt8] { lock.withLock { receivedBytes } }
     /// The payloads of the requests received so far, such as `["PIRI", "PIRI"]`.
     var requests: [String] { lock.withLock { requestPayloads } }
+    /// When each request arrived, index-aligned with ``requests``.
+    var requestTimes: [ContinuousClock.Instant] { lock.withLock { requestInstants } }
 
     /// Writes `bytes` to the client now, unasked (stale data, noise).
     func inject(_ bytes: [UInt8]) {
@@ -172,7 +175,10 @@ final class Responder: @unchecked Sendable {
                     while frame.first == 0 { frame.removeFirst() }
                     guard case .success(let request) = PI18IncomingRequest.parse(frame) else { continue }
                     count += 1
-                    lock.withLock { requestPayloads.append(request.payload) }
+                    lock.withLock {
+                        requestPayloads.append(request.payload)
+                        requestInstants.append(.now)
+                    }
                     perform(script(request, count), on: entry.fd)
                 }
             }

@@ -33,9 +33,7 @@ private let probeTiming = PI18Client.Timing(attemptTimeout: .milliseconds(400), 
             listed: [.serial(path: unitB.path, baud: 2400), .hidraw(path: unitA.path)],
             timing: probeTiming
         )
-        let start = ContinuousClock.now
         let discovery = await resolver.probe()
-        #expect(ContinuousClock.now - start < probeTiming.queryBound * 2)
 
         #expect(try discovery.port(for: #require(SerialNumber(serialB))) == .serial(path: unitB.path, baud: 2400))
         #expect(try discovery.port(for: #require(SerialNumber(serialA))) == .hidraw(path: unitA.path))

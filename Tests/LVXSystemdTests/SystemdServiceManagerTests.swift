@@ -165,7 +165,8 @@ struct SystemdServiceManagerTests {
             try await manager.stop(["stuck.service"])
         }
 
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The 0.3 s job timeout ends the wait; the ceiling only proves it does not hang.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(error?.unit == "stuck.service")
         #expect(
             error?.message

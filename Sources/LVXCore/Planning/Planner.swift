@@ -36,9 +36,12 @@ public struct Planner: Sendable {
         }
         // Stacks: every member gets the union of its members' drifted keys.
         for stack in desired.stacks {
-            let members = stack.members.compactMap { desired.unit(named: $0) }.filter { plans[$0.serial] != nil }
-            // One member that cannot be planned blocks the stack: its members must stay identical.
-            let blocked = members.filter { plans[$0.serial]?.problems.isEmpty == false }.map(\.name)
+            let all = stack.members.compactMap { desired.unit(named: $0) }
+            let members = all.filter { plans[$0.serial] != nil }
+            // A member that was not read or cannot be planned blocks the stack: members must stay identical.
+            let blocked =
+                all.filter { plans[$0.serial] == nil }.map { "\($0.name) (not read)" }
+                + members.filter { plans[$0.serial]?.problems.isEmpty == false }.map(\.name)
             if !blocked.isEmpty {
                 for member in members where !blocked.contains(member.name) {
                     plans[member.serial]?.problems.append(

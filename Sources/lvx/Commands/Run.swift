@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LVXCore
 import LVXGit
+import LVXPort
 import LVXSystemd
 import Logging
 
@@ -265,13 +266,28 @@ struct Agent {
     }
 
     /// Reads every unit concurrently; a unit that cannot be found or read is a failure, not fatal.
+    ///
+    /// Units with `port:` are opened directly; the others are found by one shared discovery pass.
+    /// `MCHGCR`/`MUCHGCR` are read for units whose plan writes a charging current, as `lvx plan` does.
     func readAll(_ state: DesiredState) async -> [SerialNumber: Result<Reading, DeviceError>] {
         var out: [SerialNumber: Result<Reading, DeviceError>] = [:]
         var targets: [Target] = []
+        var discovery: Discovery?
+        if state.units.contains(where: { $0.port == nil }) { discovery = try? await resolver.discover() }
         for unit in state.units {
             do {
-                if let t = try await resolver.resolve([unit.port ?? unit.serial.digits]).first {
-                    targets.append(Target(name: unit.name, serial: unit.serial, device: t.device))
+                if let port = unit.port {
+                    targets.append(Target(name: unit.name, serial: unit.serial, device: try resolver.client(port)))
+                } else if let address = try discovery?.port(for: unit.serial) {
+                    targets.append(
+                        Target(
+                            name: unit.name,
+                            serial: unit.serial,
+                            device: PI18Client(address: address, timing: resolver.timing)
+                        )
+                    )
+                } else {
+                    throw CLIError("no candidate port answered as serial \(unit.serial)")
                 }
             } catch {
                 out[unit.serial] = .failure(
@@ -279,13 +295,25 @@ struct Agent {
                 )
             }
         }
+        // Each unit on its own (stacks aside) says whether it would write a current, so only then
+        // are its current options read.
+        var solo = state
+        solo.stacks = []
+        let planner = Planner(desired: solo, today: CivilDate(clock.now()))
         let results = await readConcurrently(targets) { target in
-            let observation = try await Observation.read(from: target.device)
-            return Reading(
-                observation: observation,
-                mode: try await target.device.workingMode(),
-                faults: try await target.device.faultStatus()
-            )
+            var observation = try await Observation.read(from: target.device)
+            let mode = try await target.device.workingMode()
+            let faults = try await target.device.faultStatus()
+            if let serial = target.serial {
+                let writes = planner.plan([serial: observation]).flatMap(\.writes)
+                if writes.contains(where: { if case .maxChargingCurrent = $0 { true } else { false } }) {
+                    observation.chargingCurrentOptions = try await target.device.chargingCurrentOptions()
+                }
+                if writes.contains(where: { if case .maxUtilityChargingCurrent = $0 { true } else { false } }) {
+                    observation.utilityChargingCurrentOptions = try await target.device.utilityChargingCurrentOptions()
+                }
+            }
+            return Reading(observation: observation, mode: mode, faults: faults)
         }
         for (target, result) in zip(targets, results) {
             if let serial = target.serial { out[serial] = result }
