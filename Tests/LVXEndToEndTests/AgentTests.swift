@@ -219,24 +219,32 @@ struct AgentTests {
         #expect(!FileManager.default.fileExists(atPath: lock.path))
     }
 
-    @Test("a real second run concurrently: one runs, the other is refused with exit 4")
+    @Test("a real second run while the first holds the lock is refused with exit 4, naming it")
     func concurrentRuns() throws {
-        let sim = try SimulatorProcess(["--site", "seeds"], baud: 2400)
+        // The first run is kept busy by a unit that never answers (3 attempts x 2 s).
+        let sim = try SimulatorProcess(["--site", "seeds", "--fault", "\(Self.unit2):hang-after=0"])
         let repo = try Self.site()
         let env = Self.env(repo, sim)
         let group = DispatchGroup()
         let box = ResultBox()
-        for _ in 0..<2 {
-            group.enter()
-            DispatchQueue.global().async {
-                box.add(try? lvx(["run", "--lock-wait", "0"], environment: env))
-                group.leave()
-            }
-            usleep(300_000)
+        group.enter()
+        DispatchQueue.global().async {
+            box.add(try? lvx(["run", "--timeout", "2"], environment: env))
+            group.leave()
         }
+        let lock = repo.path.appendingPathComponent(".git/lvx.lock").path
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: lock) && waited < 600 {
+            usleep(50_000)
+            waited += 1
+        }
+        #expect(FileManager.default.fileExists(atPath: lock), "the first run takes the lock")
+        let second = try lvx(["run", "--lock-wait", "0"], environment: env)
         group.wait()
-        let codes = box.results.map(\.exitCode).sorted()
-        #expect(codes == [0, 4], "\(box.results)")
+        #expect(second.exitCode == 4, "\(second)")
+        #expect(second.stderr.contains("(lvx run, since "))
+        #expect(box.results.first?.exitCode == 1, "the first run finishes (one unit unreachable)")
+        #expect(!FileManager.default.fileExists(atPath: lock), "the lock is released")
     }
 
     @Test("lvx init --bare: a bad push is rejected by the hook with file:line:column; a good push lands")
@@ -337,6 +345,43 @@ struct AgentTests {
         ).stdout
         #expect(profile.hasPrefix("# pushed during a run"))
         #expect(try runCommand("/usr/bin/git", ["-C", hub, "fsck", "--strict"], environment: git).exitCode == 0)
+    }
+
+    @Test("with an upstream, run fast-forwards to a pushed change first and pushes its own commit back")
+    func upstream() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let origin = try Self.site()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-up-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let git = TemporaryRepository.gitEnvironment
+        let hub = base.appendingPathComponent("hub.git").path
+        let agent = base.appendingPathComponent("agent").path
+        let person = base.appendingPathComponent("person").path
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", "--bare", origin.path.path, hub], environment: git)
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", hub, agent], environment: git)
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", hub, person], environment: git)
+        // A person raises float to 54.2 and pushes; the agent's clone does not have it yet.
+        let profile = person + "/profiles/eg4-lp4-v2.yaml"
+        let text = try String(contentsOfFile: profile, encoding: .utf8)
+        try text.replacingOccurrences(of: "float_voltage: 54.0", with: "float_voltage: 54.2").write(
+            toFile: profile,
+            atomically: true,
+            encoding: .utf8
+        )
+        _ = try runCommand("/usr/bin/git", ["-C", person, "commit", "-qam", "float 54.2"], environment: git)
+        #expect(
+            try runCommand("/usr/bin/git", ["-C", person, "push", "-q", "origin", "main"], environment: git).exitCode
+                == 0
+        )
+        let result = try lvx(["run"], environment: ["LVX_REPO": agent, "LVX_PORTS": sim.portList, "LVX_LOG": "stderr"])
+        #expect(result.exitCode == 2, "the pushed profile is what the run compares with: \(result)")
+        #expect(result.stdout.contains("float_voltage 54.0 (want 54.2"))
+        let hubLog = try runCommand("/usr/bin/git", ["-C", hub, "log", "--format=%s", "main"], environment: git).stdout
+        #expect(hubLog.hasPrefix("run "), "the run's commit was pushed: \(hubLog)")
+        #expect(hubLog.contains("float 54.2"))
+        #expect(
+            try runCommand("/usr/bin/git", ["-C", agent, "status", "--porcelain"], environment: git).stdout.isEmpty
+        )
     }
 
     @Test("history lists the dated dumps with what changed; dump --at and diff --since read it back")

@@ -76,6 +76,8 @@ struct Agent {
         }
         let lock = try RunLock.acquire(gitDirectory: repository.gitDirectory, command: "lvx run", wait: lockWait)
         defer { lock.release() }
+        notifier.status("fetching the upstream")
+        let upstream = syncFromUpstream(repository)
         notifier.status("reading the desired state")
 
         let site = try Site.load(repositoryPath: repositoryPath, today: CivilDate(started))
@@ -237,6 +239,13 @@ struct Agent {
         Terminal.standardOutput.line(
             "\(summary.commitMessage.split(separator: "\n").first ?? "") [\(commit.prefix(12))]"
         )
+        if upstream != .noUpstream {
+            do {
+                try repository.pushToUpstream()
+            } catch {
+                logger.warning("push to the upstream failed: \(error.description)")
+            }
+        }
         try packIfNeeded(repository)
         if let metricsFile { try writeAtomically(summary.metrics, to: metricsFile) }
         return status
@@ -331,6 +340,26 @@ struct Agent {
             if plan.sameWork(as: document) { return id }
         }
         return nil
+    }
+
+    /// Fetches and fast-forwards from the upstream, if the branch has one; a failure is logged and
+    /// the run goes on with what the repository holds.
+    func syncFromUpstream(_ repository: GitRepository) -> UpstreamSync {
+        do {
+            let outcome = try repository.syncFromUpstream()
+            switch outcome {
+            case .fastForwarded(_, let to): logger.info("fast-forwarded to the upstream's \(to.prefix(12))")
+            case .diverged(let ahead, let behind):
+                logger.warning(
+                    "the branch and its upstream diverged (\(ahead) local, \(behind) upstream commit(s)); nothing was merged"
+                )
+            default: break
+            }
+            return outcome
+        } catch {
+            logger.warning("fetching the upstream failed: \(error.description)")
+            return .upToDate
+        }
     }
 
     /// Packs loose objects when they pile up, so a year of 15-minute runs stays small and fast.

@@ -1,0 +1,180 @@
+internal import CLibGit2
+internal import Glibc
+
+/// What ``GitRepository/syncFromUpstream()`` did.
+public enum UpstreamSync: Sendable, Equatable {
+    /// The current branch has no upstream (`branch.NAME.remote` is not set).
+    case noUpstream
+    /// The branch already had everything the upstream has.
+    case upToDate
+    /// The branch moved forward to the upstream's tip.
+    case fastForwarded(from: String?, to: String)
+    /// The branch has commits the upstream lacks (a push is due) and nothing new from it.
+    case ahead(Int)
+    /// Both sides have commits the other lacks; nothing was changed locally.
+    case diverged(ahead: Int, behind: Int)
+}
+
+extension GitRepository {
+    /// The current branch's upstream remote name, or `nil` when it has none.
+    ///
+    /// The corresponding C function is `git_branch_upstream_remote`.
+    public func upstreamRemote() throws(GitError) -> String? {
+        try locked { repo throws(GitError) in try Self.upstreamRemote(repo, try currentBranch(repo)) }
+    }
+
+    /// Fetches the current branch's upstream and fast-forwards the branch to it.
+    ///
+    /// A fast-forward is a compare-and-swap of the branch ref; in a non-bare repository the
+    /// working tree is checked out safely first (a locally modified file stops it with an error).
+    /// A diverged branch is left alone: lvx never merges or rewrites what a person pushed.
+    /// The corresponding C functions are `git_remote_fetch`, `git_graph_ahead_behind`,
+    /// `git_checkout_tree` and `git_reference_create_matching`.
+    /// - Returns: what happened.
+    /// - Throws: ``GitError`` when the fetch or the update fails.
+    public func syncFromUpstream() throws(GitError) -> UpstreamSync {
+        try locked { repo throws(GitError) in
+            let branch = try currentBranch(repo)
+            guard let remoteName = try Self.upstreamRemote(repo, branch) else { return .noUpstream }
+            let remote = try RemoteHandle.lookup(repo, remoteName)
+            var options = git_fetch_options()
+            try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
+            try check(git_remote_fetch(remote.pointer, nil, &options, "lvx: fetch"), "git_remote_fetch")
+            let upstreamName = try Self.buffer("git_branch_upstream_name") {
+                git_branch_upstream_name(&$0, repo.raw, branch)
+            }
+            var upstream = git_oid()
+            try check(git_reference_name_to_id(&upstream, repo.raw, upstreamName), "git_reference_name_to_id")
+            let local = try tip(of: branch, repo)
+            let to = ObjectID(upstream)
+            if let local {
+                if local == to { return .upToDate }
+                var ahead = 0
+                var behind = 0
+                var localOID = local.oid
+                try check(
+                    git_graph_ahead_behind(&ahead, &behind, repo.raw, &localOID, &upstream),
+                    "git_graph_ahead_behind"
+                )
+                if behind == 0 { return .ahead(ahead) }
+                if ahead > 0 { return .diverged(ahead: ahead, behind: behind) }
+            }
+            if workingDirectory != nil {
+                var object: OpaquePointer?
+                try check(git_object_lookup(&object, repo.raw, &upstream, GIT_OBJECT_COMMIT), "git_object_lookup")
+                defer { git_object_free(object) }
+                var checkout = git_checkout_options()
+                try check(
+                    git_checkout_options_init(&checkout, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)),
+                    "git_checkout_options_init"
+                )
+                checkout.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+                try check(git_checkout_tree(repo.raw, object, &checkout), "git_checkout_tree")
+            }
+            var updated: OpaquePointer?
+            if var expected = local?.oid {
+                try check(
+                    git_reference_create_matching(
+                        &updated,
+                        repo.raw,
+                        branch,
+                        &upstream,
+                        1,
+                        &expected,
+                        "lvx: fast-forward"
+                    ),
+                    "git_reference_create_matching"
+                )
+            } else {
+                try check(
+                    git_reference_create(&updated, repo.raw, branch, &upstream, 0, "lvx: fast-forward"),
+                    "git_reference_create"
+                )
+            }
+            git_reference_free(updated)
+            return .fastForwarded(from: local?.description, to: to.description)
+        }
+    }
+
+    /// Pushes the current branch to its upstream branch; `false` when there is no upstream.
+    ///
+    /// The corresponding C function is `git_remote_push`.
+    /// - Returns: whether a push was made.
+    /// - Throws: ``GitError`` when the push fails or the remote rejects the update (for example
+    ///   because someone pushed meanwhile; the next run fetches and pushes again).
+    @discardableResult
+    public func pushToUpstream() throws(GitError) -> Bool {
+        try locked { repo throws(GitError) in
+            let branch = try currentBranch(repo)
+            guard let remoteName = try Self.upstreamRemote(repo, branch) else { return false }
+            let merge = try Self.buffer("git_branch_upstream_merge") {
+                git_branch_upstream_merge(&$0, repo.raw, branch)
+            }
+            let remote = try RemoteHandle.lookup(repo, remoteName)
+            var options = git_push_options()
+            try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
+            let rejection = RejectionBox()
+            options.callbacks.payload = Unmanaged.passUnretained(rejection).toOpaque()
+            options.callbacks.push_update_reference = { name, status, payload in
+                if let status, let payload {
+                    let box = Unmanaged<RejectionBox>.fromOpaque(payload).takeUnretainedValue()
+                    box.message = "\(name.map { String(cString: $0) } ?? "?"): \(String(cString: status))"
+                }
+                return 0
+            }
+            let refspec = strdup("\(branch):\(merge)")
+            defer { free(refspec) }
+            var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
+            let code = strings.withUnsafeMutableBufferPointer { buffer in
+                var array = git_strarray(strings: buffer.baseAddress, count: 1)
+                return git_remote_push(remote.pointer, &array, &options)
+            }
+            try check(code, "git_remote_push")
+            if let message = rejection.message {
+                throw GitError(
+                    .library,
+                    "the upstream rejected the push of \(branch) (\(message))",
+                    hint: "someone pushed meanwhile; the next run fetches and pushes again"
+                )
+            }
+            return true
+        }
+    }
+
+    static func upstreamRemote(_ repo: RepositoryPointer, _ branch: String) throws(GitError) -> String? {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let code = git_branch_upstream_remote(&buffer, repo.raw, branch)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "git_branch_upstream_remote")
+        return buffer.ptr.map { String(cString: $0) }
+    }
+
+    static func buffer(_ function: String, _ body: (inout git_buf) -> Int32) throws(GitError) -> String {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check(body(&buffer), function)
+        guard let pointer = buffer.ptr else { throw libraryError(-1, function) }
+        return String(cString: pointer)
+    }
+}
+
+/// An owned `git_remote*`.
+struct RemoteHandle: ~Copyable {
+    let pointer: OpaquePointer
+
+    deinit { git_remote_free(pointer) }
+
+    /// The corresponding C function is `git_remote_lookup`.
+    static func lookup(_ repo: RepositoryPointer, _ name: String) throws(GitError) -> RemoteHandle {
+        var out: OpaquePointer?
+        try check(git_remote_lookup(&out, repo.raw, name), "git_remote_lookup")
+        guard let out else { throw libraryError(-1, "git_remote_lookup") }
+        return RemoteHandle(pointer: out)
+    }
+}
+
+/// Receives a rejected reference from libgit2's push callback (used within one call, one thread).
+private final class RejectionBox {
+    var message: String?
+}

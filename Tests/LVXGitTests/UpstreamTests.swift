@@ -1,0 +1,88 @@
+import Foundation
+import LVXCore
+import Testing
+
+@testable import LVXGit
+
+/// Fetch, fast-forward and push against real repositories made with the git CLI.
+@Suite(.serialized) struct UpstreamTests {
+    /// An upstream bare repository, a person's clone of it, and lvx's clone (non-bare, tracking it).
+    struct Setup {
+        let dir: TemporaryDirectory
+        let upstream: String
+        let person: String
+        let agent: String
+
+        init() throws {
+            dir = try TemporaryDirectory()
+            let seed = try makeDesiredStateRepository(in: dir)
+            upstream = dir("upstream.git")
+            try git("clone", "-q", "--bare", seed, upstream, in: dir.path)
+            person = dir("person")
+            agent = dir("agent")
+            try git("clone", "-q", upstream, person, in: dir.path)
+            try git("clone", "-q", upstream, agent, in: dir.path)
+        }
+
+        func personCommits(_ path: String, _ text: String) throws {
+            try write(text, to: person + "/" + path)
+            try git("add", "-A", in: person)
+            try git("commit", "-q", "-m", "person: \(path)", in: person)
+            try git("push", "-q", "origin", "main", in: person)
+        }
+    }
+
+    @Test("no upstream: nothing fetched or pushed")
+    func noUpstream() throws {
+        let dir = try TemporaryDirectory()
+        let repo = try GitRepository.open(path: try makeDesiredStateRepository(in: dir))
+        #expect(try repo.upstreamRemote() == nil)
+        #expect(try repo.syncFromUpstream() == .noUpstream)
+        #expect(try repo.pushToUpstream() == false)
+    }
+
+    @Test("a person's push is fetched and fast-forwarded, and lvx's commit is pushed back")
+    func fastForwardAndPush() throws {
+        let s = try Setup()
+        try s.personCommits("profiles/lead.yaml", "battery_type: FLOODED\n")
+        let repo = try GitRepository.open(path: s.agent)
+        #expect(try repo.upstreamRemote() == "origin")
+        guard case .fastForwarded = try repo.syncFromUpstream() else {
+            Issue.record("expected a fast-forward")
+            return
+        }
+        #expect(try read(s.agent + "/profiles/lead.yaml") == "battery_type: FLOODED\n")
+        #expect(try git("status", "--porcelain", in: s.agent).isEmpty)
+        #expect(try repo.syncFromUpstream() == .upToDate)
+
+        _ = try repo.commit(
+            files: ["dumps/shed.yaml": bytes("taken_at: now\n")],
+            message: "run",
+            author: "lvx",
+            time: WallTime(secondsSince1970: 1_800_000_000)
+        )
+        #expect(try repo.syncFromUpstream() == .ahead(1))
+        #expect(try repo.pushToUpstream())
+        #expect(try git("log", "-1", "--format=%s", "main", in: s.upstream) == "run")
+        #expect(try git("show", "main:dumps/shed.yaml", in: s.upstream) == "taken_at: now")
+    }
+
+    @Test("diverged: nothing is rewritten locally, and a push that would lose the person's commit is rejected")
+    func diverged() throws {
+        let s = try Setup()
+        let repo = try GitRepository.open(path: s.agent)
+        _ = try repo.commit(
+            files: ["dumps/shed.yaml": bytes("x\n")],
+            message: "run",
+            author: "lvx",
+            time: WallTime(secondsSince1970: 1_800_000_000)
+        )
+        try s.personCommits("profiles/lead.yaml", "battery_type: AGM\n")
+        let localTip = try git("rev-parse", "main", in: s.agent)
+        #expect(try repo.syncFromUpstream() == .diverged(ahead: 1, behind: 1))
+        #expect(try git("rev-parse", "main", in: s.agent) == localTip)
+        let error = #expect(throws: GitError.self) { try repo.pushToUpstream() }
+        #expect(error?.message.contains("rejected") == true || error?.function == "git_remote_push", "\(String(describing: error))")
+        #expect(try git("log", "-1", "--format=%s", "main", in: s.upstream) == "person: profiles/lead.yaml")
+    }
+}
