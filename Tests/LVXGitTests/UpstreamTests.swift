@@ -82,7 +82,8 @@ import Testing
         #expect(try repo.syncFromUpstream() == .diverged(ahead: 1, behind: 1))
         #expect(try git("rev-parse", "main", in: s.agent) == localTip)
         let error = #expect(throws: GitError.self) { try repo.pushToUpstream() }
-        #expect(error?.message.contains("rejected") == true || error?.function == "git_remote_push", "\(String(describing: error))")
+        let rejected = error?.message.contains("rejected") == true || error?.function == "git_remote_push"
+        #expect(rejected, "\(String(describing: error))")
         #expect(try git("log", "-1", "--format=%s", "main", in: s.upstream) == "person: profiles/lead.yaml")
     }
 }
