@@ -32,11 +32,14 @@ public struct PlanText: Sendable {
                     let was = live.map(key.format) ?? "?"
                     out += "  " + paint("~ ", .change) + "\(key.rawValue): \(was) -> \(key.format(want))\n"
                 }
-                let keys = write.keys.filter { plan.observation.settings[$0] == write.expected[$0] }
-                let stackOnly = plan.drift.filter { $0.state == .stackMember }.map(\.key)
-                if !keys.isEmpty && keys.allSatisfy(stackOnly.contains) {
+                // A write no key of which drifted here is one the stack needs: say so.
+                let drifted = Set(plan.drift.filter { $0.state == .drifted }.map(\.key))
+                let stackKeys = write.keys.filter { key in
+                    plan.drift.contains { $0.key == key && $0.state == .stackMember }
+                }
+                if !write.keys.contains(where: drifted.contains) && !stackKeys.isEmpty {
                     out +=
-                        "  " + paint("= ", .note) + keys.map(\.rawValue).joined(separator: ", ")
+                        "  " + paint("= ", .note) + stackKeys.map(\.rawValue).joined(separator: ", ")
                         + " already set; written so the stack stays identical\n"
                 }
                 out += "      " + paint(encode(write), .dim) + "\n"
