@@ -3,7 +3,7 @@
 #   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
 
 SWIFT       ?= swift
-APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip git
+APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 

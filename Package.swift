@@ -56,11 +56,22 @@ let package = Package(
         .target(name: "LVXTestSupport", dependencies: ["LVXCore", "LVXWire"]),
 
         .testTarget(name: "LVXCoreTests", dependencies: ["LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXWireTests", dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LVXPortTests", dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]),
+        .testTarget(
+            name: "LVXWireTests",
+            dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "LVXPortTests",
+            dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]
+        ),
         .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXSystemdTests", dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"], exclude: ["README.md", "Scripts"]),
+        .testTarget(
+            name: "LVXSystemdTests",
+            dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"],
+            exclude: ["README.md", "Scripts"]
+        ),
         .testTarget(name: "LVXSimulatorTests", dependencies: ["LVXSimulator", "LVXWire", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXTestSupport"]),
     ],

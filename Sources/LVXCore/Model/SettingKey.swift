@@ -40,8 +40,10 @@ public enum SettingKey: String, CaseIterable, Sendable, Hashable, Comparable {
         }
     }
 
-    /// The step a voltage moves in, in tenths: the `BUCD` pair is selectable in whole volts only
-    /// (44, 45, ... 51 and 48, 49, ... 58 on a 48 V unit); the others in tenths.
+    /// The step a voltage moves in, in tenths of a volt.
+    ///
+    /// The `BUCD` pair is selectable in whole volts only (44, 45, ... 51 and 48, 49, ... 58 on a
+    /// 48 V unit); the others in tenths.
     public var voltageStep: Int {
         switch self {
         case .stopDischargeVoltage, .stopChargeVoltage: 10

@@ -52,7 +52,9 @@ extension SettingKey {
             let high = format(SettingValue(raw: range.upperBound))
             let full = allowsFull ? "0 (=Full) or " : ""
             if range.contains(value.raw) {
-                return "\(rawValue) = \(format(value)) must be a whole number of volts (the inverter offers \(low), \(format(SettingValue(raw: range.lowerBound + voltageStep))), ... \(high))"
+                let next = format(SettingValue(raw: range.lowerBound + voltageStep))
+                return
+                    "\(rawValue) = \(format(value)) must be a whole number of volts (the inverter offers \(low), \(next), ... \(high))"
             }
             return "\(rawValue) = \(format(value)) out of range \(full)[\(low), \(high)]"
         case .current(let allowed):
