@@ -23,7 +23,7 @@ struct CaptureFormatTests {
         }
     }
 
-    @Test("the captures file is read from ../shared/reference and holds enough genuine replies")
+    @Test("the captures file (../shared/reference, else its vendored copy) holds enough genuine replies")
     func coverage() throws {
         #expect(FileManager.default.fileExists(atPath: TestPaths.captures().path))
         let captures = try Self.genuine()
