@@ -171,34 +171,13 @@ public struct PlanApplier: Sendable {
         for unit in plan.units {
             guard let device = devices[unit.serial] else { continue }
             for (i, step) in unit.steps.enumerated() {
-                if failure != nil || outcome == .interrupted {
-                    outcomes.append(
-                        StepOutcome(
-                            unit: unit.name,
-                            command: step.command,
-                            sentAt: nil,
-                            ack: .notSent,
-                            readBack: nil,
-                            matched: false,
-                            detail: nil
-                        )
-                    )
-                    continue
-                }
-                if isCancelled() {
+                // After a failure or a signal, the remaining steps are recorded as not sent.
+                if failure == nil && isCancelled() {
                     outcome = .interrupted
                     failure = "interrupted before \(step.command) on '\(unit.name)'"
-                    outcomes.append(
-                        StepOutcome(
-                            unit: unit.name,
-                            command: step.command,
-                            sentAt: nil,
-                            ack: .notSent,
-                            readBack: nil,
-                            matched: false,
-                            detail: nil
-                        )
-                    )
+                }
+                if failure != nil {
+                    outcomes.append(StepOutcome.notSent(unit: unit.name, command: step.command))
                     continue
                 }
                 progress(.writing(unit: unit.name, step: i + 1, of: unit.steps.count, command: step.command))

@@ -108,6 +108,19 @@ public struct StepOutcome: Sendable, Hashable {
         self.detail = detail
     }
 
+    /// A step that was not sent because an earlier one failed or apply was interrupted.
+    public static func notSent(unit: String, command: String) -> StepOutcome {
+        StepOutcome(
+            unit: unit,
+            command: command,
+            sentAt: nil,
+            ack: .notSent,
+            readBack: nil,
+            matched: false,
+            detail: nil
+        )
+    }
+
     public var json: JSONValue {
         .object([
             ("unit", .string(unit)),
