@@ -79,9 +79,9 @@ public struct PlanApplier: Sendable {
                     isCancelled: isCancelled,
                     progress: progress
                 )
-                for unit in plan.units {
-                    guard let device = devices[unit.serial] else { continue }
-                    after.append((unit.name, try? await device.ratedInformation().settings))
+                let units = plan.units.compactMap { u in devices[u.serial].map { (u.name, $0) } }
+                after = await concurrently(units) { name, device in
+                    (unit: name, settings: try? await device.ratedInformation().settings)
                 }
             }
         }
@@ -125,19 +125,23 @@ public struct PlanApplier: Sendable {
             reasons.append("the desired state (lvx.yaml or a profile) changed since the plan was made")
         }
         var observed: [SerialNumber: Observation] = [:]
-        for unit in plan.units {
-            progress(.rereading(unit: unit.name))
-            guard let device = devices[unit.serial] else {
-                reasons.append("'\(unit.name)' could not be found")
-                continue
+        for unit in plan.units { progress(.rereading(unit: unit.name)) }
+        let readings = await concurrently(plan.units) { (unit: PlannedUnit) -> Result<Observation, DeviceError>? in
+            guard let device = devices[unit.serial] else { return nil }
+            do throws(DeviceError) {
+                return .success(try await Observation.read(from: device))
+            } catch {
+                return .failure(error)
             }
-            do {
-                let now = try await Observation.read(from: device)
+        }
+        for (unit, reading) in zip(plan.units, readings) {
+            switch reading {
+            case nil:
+                reasons.append("'\(unit.name)' could not be found")
+            case .success(let now)?:
                 observed[unit.serial] = now
-                if now.digest != unit.observedDigest {
-                    reasons.append(Self.explain(unit, now))
-                }
-            } catch let e {
+                if now.digest != unit.observedDigest { reasons.append(Self.explain(unit, now)) }
+            case .failure(let e)?:
                 reasons.append("'\(unit.name)' could not be re-read: \(e.description)")
             }
         }

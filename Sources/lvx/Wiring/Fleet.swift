@@ -39,18 +39,28 @@ struct Fleet {
     )
         async throws(DeviceError)
     {
-        for plan in plans {
-            guard let device = targets[plan.unit.serial]?.device else { continue }
-            for write in plan.writes {
-                switch write {
-                case .maxChargingCurrent:
-                    observations[plan.unit.serial]?.chargingCurrentOptions = try await device.chargingCurrentOptions()
-                case .maxUtilityChargingCurrent:
-                    observations[plan.unit.serial]?.utilityChargingCurrentOptions =
-                        try await device.utilityChargingCurrentOptions()
-                default: break
+        // Every unit's options at once: read one after another they would add up their wire times.
+        let wanted = plans.compactMap { plan in targets[plan.unit.serial].map { (plan, $0.device) } }
+        let options = await concurrently(wanted) { plan, device -> Result<([Int]?, [Int]?), DeviceError> in
+            do throws(DeviceError) {
+                var charging: [Int]?
+                var utility: [Int]?
+                for write in plan.writes {
+                    switch write {
+                    case .maxChargingCurrent: charging = try await device.chargingCurrentOptions()
+                    case .maxUtilityChargingCurrent: utility = try await device.utilityChargingCurrentOptions()
+                    default: break
+                    }
                 }
+                return .success((charging, utility))
+            } catch {
+                return .failure(error)
             }
+        }
+        for ((plan, _), result) in zip(wanted, options) {
+            let (charging, utility) = try result.get()
+            if let charging { observations[plan.unit.serial]?.chargingCurrentOptions = charging }
+            if let utility { observations[plan.unit.serial]?.utilityChargingCurrentOptions = utility }
         }
     }
 }
