@@ -22,38 +22,32 @@ extension GitRepository {
         try locked { _ throws(GitError) in try looseObjects().count }
     }
 
-    /// Packs every object reachable from the refs (and HEAD) into one new pack in `objects/pack`,
-    /// then removes the loose objects that a pack holds (like `git prune-packed`).
+    /// Packs the loose objects that no pack holds yet into one new pack in `objects/pack`, then
+    /// removes the loose files a pack now holds (like `git prune-packed`).
     ///
-    /// Unreachable loose objects (a commit abandoned by a compare-and-swap retry, a blob staged
-    /// but never committed) are left alone. libgit2 has no `gc`; this is the part lvx needs.
-    /// The corresponding C functions are `git_packbuilder_insert_walk`, `git_packbuilder_insert_recur`,
-    /// `git_packbuilder_write` and, for the pruning, `git_odb_backend_pack` and `git_odb_exists`.
+    /// Packing is incremental: each call writes only what piled up since the last one (about 7
+    /// objects per run), so its cost does not grow with history. Packing every reachable object
+    /// instead took 12.5 s and 312 MB after a year of runs and left the old pack's copies behind.
+    /// libgit2 has no `gc`; this is the part lvx needs.
+    /// The corresponding C functions are `git_packbuilder_insert`, `git_packbuilder_write` and,
+    /// for telling packed from loose, `git_odb_backend_pack` and `git_odb_exists`.
     public func pack() throws(GitError) -> GitPackResult {
         try locked { repo throws(GitError) in
+            let objects = gitDirectory + "objects"
+            var packs: OpaquePointer?
+            try check(lvx_git_odb_new_packs_only(&packs, objects), "git_odb_backend_pack")
+            defer { git_odb_free(packs) }
+            let unpacked = try looseObjects().filter { git_odb_exists(packs, [$0.id.oid]) != 1 }
+            guard !unpacked.isEmpty else {
+                return GitPackResult(packedObjects: 0, removedLooseObjects: try prunePacked())
+            }
             var builder: OpaquePointer?
             try check(git_packbuilder_new(&builder, repo.raw), "git_packbuilder_new")
             defer { git_packbuilder_free(builder) }
-            let walk = try Revwalk(repo, sorting: GIT_SORT_NONE)
-            var targets: [ObjectID] = []
-            try forEachReference(repo) { target in targets.append(target) }
-            if git_repository_head_unborn(repo.raw) == 0, let head = try? Reference.lookup(repo, "HEAD"),
-                let target = head.target
-            {
-                targets.append(target)  // a detached HEAD
-            }
-            for target in targets {
-                // Commits start the walk; tags, trees and blobs named by a ref go in directly.
-                if git_revwalk_push(walk.pointer, [target.oid]) != 0 {
-                    try check(git_packbuilder_insert_recur(builder, [target.oid], nil), "git_packbuilder_insert_recur")
-                }
-            }
-            try check(git_packbuilder_insert_walk(builder, walk.pointer), "git_packbuilder_insert_walk")
-            for target in targets {
-                try check(git_packbuilder_insert_recur(builder, [target.oid], nil), "git_packbuilder_insert_recur")
+            for object in unpacked {
+                try check(git_packbuilder_insert(builder, [object.id.oid], nil), "git_packbuilder_insert")
             }
             let count = git_packbuilder_object_count(builder)
-            guard count > 0 else { return GitPackResult(packedObjects: 0, removedLooseObjects: 0) }
             try check(git_packbuilder_write(builder, nil, 0, nil, nil), "git_packbuilder_write")
             let removed = try prunePacked()
             var odb: OpaquePointer?
@@ -61,24 +55,6 @@ extension GitRepository {
             defer { git_odb_free(odb) }
             try check(git_odb_refresh(odb), "git_odb_refresh")
             return GitPackResult(packedObjects: count, removedLooseObjects: removed)
-        }
-    }
-
-    /// Calls `body` with the target of every direct reference.
-    ///
-    /// The corresponding C functions are `git_reference_iterator_new` and `git_reference_next`.
-    private func forEachReference(_ repo: RepositoryPointer, _ body: (ObjectID) -> Void) throws(GitError) {
-        var iterator: OpaquePointer?
-        try check(git_reference_iterator_new(&iterator, repo.raw), "git_reference_iterator_new")
-        defer { git_reference_iterator_free(iterator) }
-        while true {
-            var raw: OpaquePointer?
-            let code = git_reference_next(&raw, iterator)
-            if code == GIT_ITEROVER.rawValue { return }
-            try check(code, "git_reference_next")
-            guard let raw else { return }
-            let reference = Reference(pointer: raw)
-            if let target = reference.target { body(target) }
         }
     }
 
