@@ -58,6 +58,8 @@ extension GitRepository {
 
     /// The versions of file `path` committed between `since` and `until` (inclusive, committer
     /// time), newest first, with the content each commit left (or `nil` where it was deleted).
+    ///
+    /// The walk stops at the first version older than `since`.
     public func fileHistory(
         path: String,
         since: WallTime? = nil,
@@ -65,22 +67,37 @@ extension GitRepository {
     ) throws(GitError)
         -> [GitFileVersion]
     {
+        var versions: [GitFileVersion] = []
+        try forEachFileVersion(path: path, until: until) { version throws(GitError) in
+            if let since, version.entry.time < since { return false }
+            versions.append(version)
+            return true
+        }
+        return versions
+    }
+
+    /// Calls `visit` with each version of file `path` committed at or before `until` (committer
+    /// time), newest first, until `visit` returns `false`; only the visited versions are read.
+    public func forEachFileVersion(
+        path: String,
+        until: WallTime? = nil,
+        _ visit: (GitFileVersion) throws(GitError) -> Bool
+    ) throws(GitError) {
         try locked { repo throws(GitError) in
-            var versions: [GitFileVersion] = []
             try walkChanges(of: try Self.checkedPath(path), repo) { commit, id throws(GitError) in
                 let entry = Self.logEntry(commit)
-                if let since, entry.time < since { return true }
                 if let until, until < entry.time { return true }
-                let content: [UInt8]?
-                if let id, (try? Blob.lookup(repo, id)) != nil {
-                    content = try Blob.lookup(repo, id).bytes
-                } else {
-                    content = nil
+                var content: [UInt8]?
+                if let id {
+                    do {
+                        let blob = try Blob.lookup(repo, id)
+                        content = blob.bytes
+                    } catch {
+                        content = nil
+                    }
                 }
-                versions.append(GitFileVersion(entry: entry, content: content))
-                return true
+                return try visit(GitFileVersion(entry: entry, content: content))
             }
-            return versions
         }
     }
 
@@ -92,7 +109,7 @@ extension GitRepository {
         _ visit: (borrowing Commit, ObjectID?) throws(GitError) -> Bool
     ) throws(GitError) {
         if git_repository_head_unborn(repo.raw) == 1 { return }
-        let walk = try Revwalk(repo, sorting: git_sort_t(GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue))
+        let walk = try Revwalk(repo, sorting: GIT_SORT_NONE)
         try check(git_revwalk_push_head(walk.pointer), "git_revwalk_push_head")
         while let id = try walk.next() {
             let commit = try Commit.lookup(repo, id)

@@ -34,11 +34,12 @@ extension LVXCommand {
                 if let at {
                     let time = try DumpHistory.parseDate(at, endOfDay: true)
                     let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
-                    guard
-                        let version = try history.versions(since: nil, until: time).first(where: {
-                            $0.dump.settings != nil
-                        }),
-                        let settings = version.dump.settings
+                    var found: DumpHistory.Version?
+                    try history.forEach(until: time) { version in
+                        if version.dump.settings != nil { found = version }
+                        return found == nil
+                    }
+                    guard let version = found, let settings = version.dump.settings
                     else {
                         throw CLIError(
                             "no dump of '\(unit)' on or before \(at)",

@@ -23,7 +23,12 @@ extension LVXCommand {
                 let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
                 let to = try until.map { try DumpHistory.parseDate($0, endOfDay: true) }
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
-                let versions = try history.versions(since: nil, until: to)
+                // Newest first, down to the first dump before --since (the baseline of the first shown).
+                var versions: [DumpHistory.Version] = []
+                try history.forEach(until: to) { version in
+                    versions.append(version)
+                    return from.map { version.dump.takenAt >= $0 } ?? true
+                }
                 let out = Terminal.standardOutput
                 // Oldest first, each compared with the one before it (even if that one is before --since).
                 let ordered = Array(versions.reversed())
@@ -59,13 +64,21 @@ extension LVXCommand {
             try await execute {
                 let at = try DumpHistory.parseDate(since, endOfDay: true)
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
-                guard let baseline = try history.versions(since: nil, until: at).first else {
+                var latest: DumpHistory.Version?
+                var found: DumpHistory.Version?
+                try history.forEach(until: nil) { version in
+                    if latest == nil { latest = version }
+                    guard version.time <= at else { return true }
+                    found = version
+                    return false
+                }
+                guard let baseline = found else {
                     throw CLIError(
                         "no dump of '\(unit)' on or before \(since)",
                         hint: "`lvx history \(unit)` lists the dumps"
                     )
                 }
-                guard let latest = try history.versions(since: nil, until: nil).first else { return .failure }
+                guard let latest else { return .failure }
                 let changes = latest.dump.changes(since: baseline.dump)
                 let out = Terminal.standardOutput
                 out.line(
@@ -86,6 +99,8 @@ extension LVXCommand {
 struct DumpHistory {
     struct Version {
         var commit: String
+        /// The commit time.
+        var time: WallTime
         var dump: UnitDump
     }
 
@@ -101,20 +116,19 @@ struct DumpHistory {
         self.unit = unit
     }
 
-    /// The dumps committed up to `until`, newest first; unreadable versions are skipped.
-    func versions(since: WallTime?, until: WallTime?) throws -> [Version] {
+    /// Calls `body` with each dump committed up to `until`, newest first, until it returns `false`;
+    /// unreadable versions are skipped.
+    func forEach(until: WallTime?, _ body: (Version) -> Bool) throws {
         let path = UnitDump.path(for: unit)
-        let history: [GitFileVersion]
         do {
-            history = try repository.fileHistory(path: path, since: since, until: until)
+            try repository.forEachFileVersion(path: path, until: until) { version in
+                guard let bytes = version.content, let node = try? RecordFiles.node(bytes, path: path),
+                    let dump = try? UnitDump(node: node)
+                else { return true }
+                return body(Version(commit: version.entry.commit, time: version.entry.time, dump: dump))
+            }
         } catch {
             throw CLIError("cannot read the history of \(path): \(error.description)")
-        }
-        return history.compactMap { version in
-            guard let bytes = version.content, let node = try? RecordFiles.node(bytes, path: path),
-                let dump = try? UnitDump(node: node)
-            else { return nil }
-            return Version(commit: version.entry.commit, dump: dump)
         }
     }
 
