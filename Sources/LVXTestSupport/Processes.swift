@@ -172,6 +172,8 @@ public final class SimulatorProcess: @unchecked Sendable {
 public struct SimulatorError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 /// A temporary git repository made with the git CLI, with global and system config kept out.

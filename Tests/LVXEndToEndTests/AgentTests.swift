@@ -282,6 +282,29 @@ struct AgentTests {
         #expect(accepted.stderr.contains("valid: 0 unit(s), 1 profile(s)"))
     }
 
+    @Test("lvx init --from-live imports each live unit as a unit and a profile that validates")
+    func initFromLive() throws {
+        let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit2):float_voltage=54.4"])
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-live-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let site = base.appendingPathComponent("site").path
+        let result = try lvx(["init", site, "--from-live"], environment: ["LVX_PORTS": sim.portList])
+        #expect(result.exitCode == 0, "\(result)")
+        let yaml = try String(contentsOfFile: site + "/lvx.yaml", encoding: .utf8)
+        #expect(yaml.contains("\"96142109100037\": {name: lvx6048-1, profile: lvx6048-1}"))
+        #expect(yaml.contains("\"96142408100255\": {name: lvx6048-2, profile: lvx6048-2}"))
+        let profile = try String(contentsOfFile: site + "/profiles/lvx6048-2.yaml", encoding: .utf8)
+        #expect(profile.contains("\nfloat_voltage: 54.4\n"))
+        #expect(try lvx(["validate", "--repo", site]).exitCode == 0)
+        #expect(sim.settersReceived.isEmpty)
+        let status = try runCommand(
+            "/usr/bin/git",
+            ["-C", site, "status", "--porcelain"],
+            environment: TemporaryRepository.gitEnvironment
+        )
+        #expect(status.stdout.isEmpty)
+    }
+
     @Test("a push racing a run loses nothing on either side")
     func pushRacingRun() throws {
         let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"], baud: 2400)
@@ -405,6 +428,32 @@ struct AgentTests {
         #expect(diff.stdout.contains("~ float_voltage 54.0 -> 53.5"))
     }
 
+    @Test("run reports progress to systemd with sd_notify STATUS= lines, including during apply")
+    func notifies() throws {
+        let sim = try SimulatorProcess([
+            "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4", "--set", "\(Self.unit2):float_voltage=54.4",
+        ])
+        let repo = try Self.site {
+            $0 = $0.replacingOccurrences(of: "auto_apply_approved: false", with: "auto_apply_approved: true")
+        }
+        var env = Self.env(repo, sim)
+        #expect(try lvx(["run"], environment: env).exitCode == 2)
+        let planID = try #require(
+            try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "/").last.map {
+                String($0.dropLast(6))
+            }
+        )
+        #expect(try lvx(["approve", planID], environment: env).exitCode == 0)
+        let socket = try NotifySocket()
+        env["NOTIFY_SOCKET"] = socket.path
+        #expect(try lvx(["run"], environment: env).exitCode == 0)
+        let messages = socket.drain()
+        #expect(messages.contains("STATUS=reading 2 unit(s)"), "\(messages)")
+        #expect(messages.contains("STATUS=applying plan \(planID)"))
+        #expect(messages.contains("STATUS=lvx6048-1: step 1/1: MCHGV564,540"))
+        #expect(messages.contains("STATUS=committing the run"))
+    }
+
     @Test("run writes the metrics textfile atomically")
     func metrics() throws {
         let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"])
@@ -429,4 +478,44 @@ final class ResultBox: @unchecked Sendable {
     func add(_ r: CommandResult?) { if let r { lock.withLock { items.append(r) } } }
 
     var results: [CommandResult] { lock.withLock { items } }
+}
+
+/// An AF_UNIX datagram socket standing in for systemd's notify socket.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init() throws {
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))").path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard fd >= 0, bound == 0 else { throw SimulatorError(message: "cannot bind \(path): errno \(errno)") }
+    }
+
+    /// Every datagram received so far, one entry per line of each.
+    func drain() -> [String] {
+        var lines: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n <= 0 { break }
+            lines += String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        return lines
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
 }

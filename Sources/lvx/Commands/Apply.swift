@@ -29,7 +29,7 @@ extension LVXCommand {
                     repositoryPath: repository.path,
                     resolver: UnitResolver(device: device, repository: repository),
                     clock: SystemClock(),
-                    notifier: nil
+                    notifier: SystemdNotifier()  // STATUS= lines under systemd; nothing otherwise
                 ).status
             }
         }
