@@ -49,13 +49,8 @@ enum Applying {
     /// The plan to apply when none is named: the newest approved, unexpired, unapplied one.
     static func newestApproved(in site: Site, now: WallTime) throws -> String? {
         var best: PlanDocument?
-        for id in try RecordFiles.planIDs(in: site.repository, at: site.files.commit) {
-            guard let plan = try? RecordFiles.loadPlan(id, from: site.repository, at: site.files.commit) else {
-                continue
-            }
-            guard now <= plan.expires,
-                try site.repository.file(RecordFiles.resultPath(id), at: site.files.commit) == nil,
-                let approval = try? RecordFiles.loadApproval(id, from: site.repository, at: site.files.commit),
+        for plan in try RecordFiles.livePlans(in: site, now: now) {
+            guard let approval = try? RecordFiles.loadApproval(plan.id, from: site.repository, at: site.files.commit),
                 approval.planDigest == plan.digest
             else { continue }
             if best.map({ plan.created > $0.created }) ?? true { best = plan }

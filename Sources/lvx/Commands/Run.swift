@@ -332,14 +332,7 @@ struct Agent {
 
     /// The id of a pending (unapplied, unexpired) plan with the same content as `document`.
     func pendingIdentical(to document: PlanDocument, in site: Site, now: WallTime) throws -> String? {
-        for id in try RecordFiles.planIDs(in: site.repository, at: site.files.commit) {
-            guard let plan = try? RecordFiles.loadPlan(id, from: site.repository, at: site.files.commit),
-                now <= plan.expires,
-                try site.repository.file(RecordFiles.resultPath(id), at: site.files.commit) == nil
-            else { continue }
-            if plan.sameWork(as: document) { return id }
-        }
-        return nil
+        try RecordFiles.livePlans(in: site, now: now).first { $0.sameWork(as: document) }?.id
     }
 
     /// Fetches and fast-forwards from the upstream, if the branch has one; a failure is logged and

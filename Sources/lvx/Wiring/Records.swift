@@ -108,6 +108,17 @@ enum RecordFiles {
         }
     }
 
+    /// The plans that can still be approved or applied: they load (unaltered), have not expired,
+    /// and have no result file.
+    static func livePlans(in site: Site, now: WallTime) throws -> [PlanDocument] {
+        try planIDs(in: site.repository, at: site.files.commit).compactMap { id in
+            guard let plan = try? loadPlan(id, from: site.repository, at: site.files.commit), now <= plan.expires,
+                try site.repository.file(resultPath(id), at: site.files.commit) == nil
+            else { return nil }
+            return plan
+        }
+    }
+
     /// Commits `files` with lvx as the author.
     static func commit(
         _ files: [String: String],

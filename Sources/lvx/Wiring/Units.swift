@@ -121,24 +121,13 @@ func readConcurrently<T: Sendable>(
     _ targets: [Target],
     _ body: @escaping @Sendable (Target) async throws -> T
 ) async -> [Result<T, DeviceError>] {
-    await withTaskGroup(of: (Int, Result<T, DeviceError>).self) { group in
-        for (i, target) in targets.enumerated() {
-            group.addTask {
-                do {
-                    return (i, .success(try await body(target)))
-                } catch let error as DeviceError {
-                    return (i, .failure(error))
-                } catch {
-                    return (
-                        i, .failure(DeviceError(kind: .io, port: target.device.port, command: "?", detail: "\(error)"))
-                    )
-                }
-            }
-        }
-        var results = [Result<T, DeviceError>?](repeating: nil, count: targets.count)
-        for await (i, result) in group { results[i] = result }
-        return results.map {
-            $0 ?? .failure(DeviceError(kind: .io, port: "?", command: "?", detail: "task did not finish"))
+    await concurrently(targets) { target in
+        do {
+            return .success(try await body(target))
+        } catch let error as DeviceError {
+            return .failure(error)
+        } catch {
+            return .failure(DeviceError(kind: .io, port: target.device.port, command: "?", detail: "\(error)"))
         }
     }
 }
