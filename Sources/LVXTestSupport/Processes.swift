@@ -34,13 +34,15 @@ public func runCommand(
     process.standardInput = FileHandle.nullDevice
     let started = Date()
     try process.run()
-    // Read both pipes concurrently so a full pipe never blocks the child.
+    // Read both pipes concurrently so a full pipe never blocks the child. Dedicated threads, not
+    // GCD's pool: a command running in the background holds its readers for its whole life, and on
+    // two cores the pool then has no worker left for the next command's readers.
     let outBox = DataBox()
     let errBox = DataBox()
     let group = DispatchGroup()
     for (pipe, box) in [(out, outBox), (err, errBox)] {
         group.enter()
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             box.set(pipe.fileHandleForReading.readDataToEndOfFile())
             group.leave()
         }
@@ -243,6 +245,16 @@ public final class TemporaryRepository: @unchecked Sendable {
     public func show(_ path: String) throws -> String { try git("show", "HEAD:\(path)") }
 
     deinit { try? FileManager.default.removeItem(at: path) }
+}
+
+/// Runs `body` on a dedicated thread (not GCD's pool, which two blocked commands can exhaust),
+/// for a command a test starts in the background; `group` is left when it returns.
+public func inBackground(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+    group.enter()
+    Thread.detachNewThread {
+        body()
+        group.leave()
+    }
 }
 
 /// Runs the built `lvx` with `arguments`.
