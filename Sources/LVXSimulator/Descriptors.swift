@@ -100,8 +100,11 @@ final class PseudoTerminal: Sendable {
         }
         controller = Descriptor(controllerFD)
         peer = Descriptor(peerFD)
-        guard let name = ttyname(peerFD) else { throw SimulatorError("ttyname failed: \(errnoText())") }
-        path = String(cString: name)
+        // ttyname() returns a static buffer shared by every thread; ptys are made in parallel.
+        var name = [CChar](repeating: 0, count: 128)
+        let named = ttyname_r(peerFD, &name, name.count)
+        guard named == 0 else { throw SimulatorError("ttyname_r failed: errno \(named)") }
+        path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var attributes = termios()
         guard tcgetattr(peerFD, &attributes) == 0 else { throw SimulatorError("tcgetattr failed: \(errnoText())") }
         cfmakeraw(&attributes)

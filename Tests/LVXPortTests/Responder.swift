@@ -56,8 +56,11 @@ final class Responder: @unchecked Sendable {
         tcgetattr(s, &settings)
         cfmakeraw(&settings)
         tcsetattr(s, TCSANOW, &settings)
-        guard let name = ttyname(s) else { throw ResponderError("ttyname", errno) }
-        self.path = String(cString: name)
+        // ttyname() returns a static buffer shared by every thread; tests make ptys in parallel.
+        var name = [CChar](repeating: 0, count: 128)
+        let named = ttyname_r(s, &name, name.count)
+        guard named == 0 else { throw ResponderError("ttyname_r", named) }
+        self.path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.tcpPort = 0
         self.framing = framing
         self.script = script

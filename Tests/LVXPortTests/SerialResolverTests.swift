@@ -17,8 +17,8 @@ private struct FailingEnumerator: PortEnumerator {
     func candidatePorts() throws -> [String] { throw Failure() }
 }
 
-/// Probe timing for tests: 0.4 s per attempt, 2 attempts.
-private let probeTiming = PI18Client.Timing(attemptTimeout: .milliseconds(400), attempts: 2, pause: .milliseconds(20))
+/// Probe timing for tests: 3 s per attempt (an answering unit is never that late), 2 attempts.
+private let probeTiming = PI18Client.Timing(attemptTimeout: .seconds(3), attempts: 2, pause: .milliseconds(20))
 
 @Suite struct SerialResolverTests {
     @Test("finds the right port among several, skipping silent and missing ones with notes")
@@ -46,7 +46,7 @@ private let probeTiming = PI18Client.Timing(attemptTimeout: .milliseconds(400), 
         )
         #expect(
             discovery.notes == [
-                "skipped hidraw:\(silent.path): ID: no complete reply within 400 ms after 2 attempts",
+                "skipped hidraw:\(silent.path): ID: no complete reply within 3 s after 2 attempts",
                 "skipped serial:/dev/lvx-missing: ID: cannot open the port: open: no such file or directory (errno 2)",
             ]
         )
@@ -74,7 +74,7 @@ private let probeTiming = PI18Client.Timing(attemptTimeout: .milliseconds(400), 
             error?.description == """
                 no inverter with serial 12345678901234 found; probed 3 ports:
                   serial:\(unitA.path): answered serial \(serialA)
-                  serial:\(silent.path): ID: no complete reply within 400 ms after 2 attempts
+                  serial:\(silent.path): ID: no complete reply within 3 s after 2 attempts
                   hidraw:/dev/lvx-missing: ID: cannot open the port: open: no such file or directory (errno 2)
                 check the cable, or set LVX_PORTS (or --port) to the inverter's port
                 """
