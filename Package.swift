@@ -73,7 +73,7 @@ let package = Package(
             exclude: ["README.md", "Scripts"]
         ),
         .testTarget(name: "LVXSimulatorTests", dependencies: ["LVXSimulator", "LVXWire", "LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXWire", "LVXYAML", "LVXTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ struct LVXCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             Status.self, Dump.self, Compare.self, SyncCheck.self,
-            Validate.self, Plan.self, Approve.self, Show.self, Plans.self, Apply.self,
+            Validate.self, Plan.self, Approve.self, Show.self, Plans.self, Withdraw.self, Apply.self, Recover.self,
             Run.self, History.self, Diff.self, Init.self,
         ]
     )

@@ -141,7 +141,9 @@ struct AgentTests {
         #expect(sim.log(Self.unit1).isEmpty, "no exchange at all with an invalid desired state")
     }
 
-    @Test("an approved plan is applied by the run when auto_apply_approved is true, in the run's one commit")
+    @Test(
+        "an approved plan is applied by the run when auto_apply_approved is true: an in-progress commit, then the run's"
+    )
     func autoApply() throws {
         let sim = try SimulatorProcess([
             "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4", "--set", "\(Self.unit2):float_voltage=54.4",
@@ -162,7 +164,9 @@ struct AgentTests {
         let before = try Self.commitCount(repo)
         let second = try lvx(["run"], environment: env)
         #expect(second.exitCode == 0, "\(second)")
-        #expect(try Self.commitCount(repo) == before + 1)
+        // The in-progress record is committed before the first write, the result with the run.
+        #expect(try Self.commitCount(repo) == before + 2)
+        #expect(try repo.git("log", "-1", "--format=%s", "HEAD~1") == "apply plan \(planID): started\n")
         let files = try repo.git("show", "--name-only", "--format=", "HEAD")
         #expect(files.contains("applied/\(planID).yaml"))
         #expect(files.contains("runs/last.yaml"))
@@ -172,7 +176,7 @@ struct AgentTests {
         #expect(third.exitCode == 0, "in sync after the apply: \(third)")
     }
 
-    @Test("an approved plan gone stale before the run applies it is refused and a new plan is written")
+    @Test("an approved plan gone stale is marked stale once; the run's exit then reflects the units (2, a new plan)")
     func staleApproved() throws {
         let sim = try SimulatorProcess([
             "--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4", "--set", "\(Self.unit2):float_voltage=54.4",
@@ -194,12 +198,18 @@ struct AgentTests {
             state["settings"] = settings
         }
         let result = try lvx(["run"], environment: env)
-        #expect(result.exitCode == 4, "\(result)")
-        #expect(result.stderr.contains("plan is stale"))
+        #expect(result.exitCode == 2, "drift with a fresh plan, not a refusal: \(result)")
+        #expect(result.stderr.contains("refused before any write: plan is stale: 'lvx6048-1' changed since the plan"))
         #expect(sim.settersReceived.isEmpty)
+        #expect(try repo.show("refused/\(planID).yaml").contains("stale: true"))
         let plans = try repo.git("ls-tree", "--name-only", "HEAD", "plans/").split(separator: "\n")
         #expect(plans.count == 2, "a new plan for the new drift: \(plans)")
         #expect(try repo.show("runs/last.yaml").contains("plan_is_new: true"))
+        // The next run does not try the stale plan again, and reuses the pending one.
+        let next = try lvx(["run"], environment: env)
+        #expect(next.exitCode == 2, "\(next)")
+        #expect(!next.stderr.contains("plan is stale"), "\(next)")
+        #expect(try repo.show("runs/last.yaml").contains("plan_is_new: false"))
     }
 
     @Test("two runs at once: the second waits, then exits 4 naming the holder; a dead holder's lock is reclaimed")
@@ -213,6 +223,22 @@ struct AgentTests {
         #expect(
             blocked.stderr.contains("the repository is locked by pid \(getpid()) (lvx run, since 2026-11-21T03:00:00Z)")
         )
+        // The holder's start time, as the lock records it, tells it from a process that got its pid.
+        let stat = try String(contentsOfFile: "/proc/self/stat", encoding: .utf8)
+        let fields = try #require(stat.split(separator: ")").last).split(separator: " ")
+        let started = String(fields[19])
+        try "\(getpid())\n2026-11-21T03:00:00Z\nlvx run\n\(started)\n".write(
+            to: lock,
+            atomically: true,
+            encoding: .utf8
+        )
+        let live = try lvx(["run", "--lock-wait", "0.5"], environment: Self.env(repo, sim))
+        #expect(live.exitCode == 4, "the pid and its start time match: the holder is alive: \(live)")
+        // The same live pid with another start time: the pid was reused (after a reboot, say).
+        try "\(getpid())\n2026-11-21T03:00:00Z\nlvx run\n1\n".write(to: lock, atomically: true, encoding: .utf8)
+        let reused = try lvx(["run"], environment: Self.env(repo, sim))
+        #expect(reused.exitCode == 0, "\(reused)")
+        #expect(!FileManager.default.fileExists(atPath: lock.path))
         try "999999\n2026-11-21T03:00:00Z\nlvx run\n".write(to: lock, atomically: true, encoding: .utf8)
         let reclaimed = try lvx(["run"], environment: Self.env(repo, sim))
         #expect(reclaimed.exitCode == 0, "\(reclaimed)")
@@ -451,7 +477,11 @@ struct AgentTests {
         let messages = socket.drain()
         #expect(messages.contains("STATUS=reading 2 unit(s)"), "\(messages)")
         #expect(messages.contains("STATUS=applying plan \(planID)"))
-        #expect(messages.contains("STATUS=lvx6048-1: step 1/1: MCHGV564,540"))
+        #expect(
+            messages.contains("STATUS=lvx6048-1: step 1/1: float_voltage 54.4 -> 54.0 (MCHGV564,540)"),
+            "\(messages)"
+        )
+        #expect(messages.contains("STATUS=lvx6048-1: float_voltage 54.4 -> 54.0 (MCHGV564,540) ok, read back 54.0"))
         #expect(messages.contains("STATUS=committing the run"))
     }
 

@@ -27,11 +27,16 @@ struct ReviewCycleFailureTests {
         #expect(
             apply.stderr == """
                 error: apply failed: MCHGV564,540 on 'lvx6048-1': the inverter refused the write (^0)
-                note: later writes were not sent; the evidence is in applied/\(id).yaml
+                note: later writes were not sent; the evidence is in applied/\(id).yaml. 'lvx6048-1' did not take float_voltage: set it on the LCD and add an `accept` entry, or fix the profile; then `lvx plan` again
 
                 """
         )
-        #expect(apply.stdout.contains("lvx6048-1: MCHGV564,540 FAILED: the inverter refused the write (^0)\n"))
+        #expect(
+            apply.stdout.contains(
+                "lvx6048-1: float_voltage 54.4 -> 54.0 (MCHGV564,540) FAILED: the inverter refused the write (^0)\n"
+            ),
+            "\(apply)"
+        )
         #expect(
             site.lastSubject
                 == "apply plan \(id): failed (MCHGV564,540 on 'lvx6048-1': the inverter refused the write (^0))"
@@ -71,7 +76,8 @@ struct ReviewCycleFailureTests {
         )
         #expect(ReviewSite.count("ack: not_sent", in: result) == 3)
         #expect(site.sim.settersReceived.count == 1)
-        #expect(site.writeSequence(Self.unit1) == ["S MCHGV564,540", "P PIRI", "P PIRI"])
+        // The read-back doubles as the after-dump: no PIRI after it.
+        #expect(site.writeSequence(Self.unit1) == ["S MCHGV564,540", "P PIRI"])
         #expect(site.isClean)
     }
 
@@ -79,15 +85,15 @@ struct ReviewCycleFailureTests {
         "a unit that stops answering mid-apply: exit 3 within a bounded time, the result committed",
         arguments: [
             // The setter itself gets no reply: its effect is unknown.
-            (5, "no valid acknowledgement: "),
+            (6, "no valid acknowledgement: "),
             // The setter is acknowledged, the read-back gets no reply.
-            (6, "read-back failed: "),
+            (7, "read-back failed: "),
         ]
     )
     func hang(answering: Int, detail: String) throws {
         let site = try ReviewSite(Self.drift)
         let id = try site.approvedPlan()
-        // From now on lvx6048-1 answers `answering` more requests: apply's re-read takes five.
+        // From now on lvx6048-1 answers `answering` more requests: apply's re-read takes six (ID, ID, VFW, PIRI, GS, MCHGCR).
         try site.setFaults(Self.unit1, ["hang-after=\(answering)"])
         let apply = try site.lvx(["apply", id, "--timeout", "0.5"], timeout: 60)
         #expect(apply.exitCode == 3, "\(apply)")
@@ -149,7 +155,10 @@ struct ReviewCycleFailureTests {
                 site: ReviewSite.site(apply: stopUnits)
             )
             site.environment["DBUS_SYSTEM_BUS_ADDRESS"] = systemd.address
-            let id = try site.approvedPlan()
+            let made = try site.lvx(["plan"])
+            let id = try #require(ReviewSite.planID(in: made.stdout))
+            let plan = try #require(made.stdout.components(separatedBy: "\nPlan \(id)").first)
+            #expect(try site.lvx(["approve", id]).exitCode == 0)
             #expect(systemd.jobCalls.isEmpty, "plan and approve touch no service")
             let apply = try site.lvx(["apply", id])
             #expect(apply.exitCode == (refuse ? 3 : 0), "\(apply)")
@@ -161,7 +170,7 @@ struct ReviewCycleFailureTests {
             )
             #expect(
                 apply.stdout.hasPrefix(
-                    "applying plan \(id) (4 write(s)), approved by alice\nstopping powermon.service, powermon2.service\n"
+                    "\(plan)\napplying plan \(id) (4 write(s)), approved by alice\nstopping powermon.service, powermon2.service\n"
                 )
             )
             #expect(apply.stdout.contains("\nstarting powermon.service, powermon2.service\n"))

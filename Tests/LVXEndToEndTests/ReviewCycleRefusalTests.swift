@@ -49,10 +49,17 @@ struct ReviewCycleRefusalTests {
 
             """,
             site: site,
-            commits: commits
+            commits: commits + 1
         )
         #expect(site.exchangeCount > before, "apply re-read the units to find the change")
         #expect(site.file("applied/\(id).yaml") == nil)
+        // The refusal is recorded once, and the plan is stale from then on.
+        #expect(site.file("refused/\(id).yaml")?.contains("stale: true") == true)
+        #expect(
+            try site.lvx(["plans"]).stdout.contains(
+                "  stale: 'lvx6048-1' changed since the plan: float_voltage 54.4 -> 54.6\n"
+            )
+        )
     }
 
     @Test("stale: the desired state changed since the plan -> exit 4, nothing written")
@@ -74,7 +81,7 @@ struct ReviewCycleRefusalTests {
 
             """,
             site: site,
-            commits: commits
+            commits: commits + 1
         )
     }
 
@@ -135,7 +142,11 @@ struct ReviewCycleRefusalTests {
             site: site,
             commits: commits
         )
-        #expect(try site.lvx(["show", id]).stdout.hasSuffix("\napproval does not match the plan's digest (refused)\n"))
+        #expect(
+            try site.lvx(["show", id]).stdout.hasSuffix(
+                "\n2 write(s). State: approval refused: the approval of '\(id)' does not match the plan's digest: it approves other content\n"
+            )
+        )
     }
 
     @Test("only apply.approvers may approve, and apply refuses an approval by anyone else (exit 4)")
@@ -167,7 +178,7 @@ struct ReviewCycleRefusalTests {
         try site.commit([path: approval.replacingOccurrences(of: "approved_by: bob", with: "approved_by: mallory")])
         Self.expectRefused(
             try site.lvx(["apply", id]),
-            "error: the approval of '\(id)' is by 'mallory', who is not in apply.approvers\n",
+            "error: the approval of '\(id)' is by 'mallory', who is not in apply.approvers\nnote: approvers in lvx.yaml: alice, bob\n",
             site: site,
             commits: commits + 2
         )
@@ -269,7 +280,7 @@ struct ReviewCycleRefusalTests {
         )
         let approve = try site.lvx(["approve", id, "--by", "bob"])
         #expect(approve.exitCode == 4)
-        #expect(approve.stderr.hasPrefix("error: plan '\(id)' was already applied\n"))
+        #expect(approve.stderr.hasPrefix("error: plan '\(id)' was already applied; a plan is applied at most once\n"))
         #expect(site.sim.settersReceived == setters)
         #expect(site.commitCount == commits)
         #expect(site.isClean)
@@ -335,8 +346,8 @@ struct ReviewCycleRefusalTests {
         try site.commit(["plans/\(id).yaml": "units: [\n"])
         let commits = site.commitCount
         let refused = """
-            error: plans/\(id).yaml is not valid YAML: line 2, column 1: did not find expected node content while parsing a flow node
-            note: restore it from git history
+            error: plan '\(id)' was refused: plans/\(id).yaml is not valid YAML: line 2, column 1: did not find expected node content while parsing a flow node
+            note: make a new plan with `lvx plan`
 
             """
         for command in ["apply", "approve", "show"] {
@@ -344,6 +355,10 @@ struct ReviewCycleRefusalTests {
         }
         let listed = try site.lvx(["plans"])
         #expect(listed.exitCode == 0)
-        #expect(listed.stdout.hasPrefix("\(id)  refused: plans/\(id).yaml is not valid YAML: line 2, column 1: "))
+        #expect(
+            listed.stdout.hasPrefix(
+                "\(id)  refused: plan '\(id)' was refused: plans/\(id).yaml is not valid YAML: line 2, column 1: "
+            )
+        )
     }
 }

@@ -105,6 +105,11 @@ final class ReviewSite: @unchecked Sendable {
             ?? -1
     }
 
+    /// The commit id `revision` names.
+    func rev(_ revision: String) -> String {
+        ((try? repo.git("rev-parse", revision)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The subject of HEAD's commit.
     var lastSubject: String {
         ((try? repo.git("log", "-1", "--format=%s")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -225,6 +230,9 @@ final class LVXChild: @unchecked Sendable {
     /// Sends SIGTERM.
     func terminate() { process.terminate() }
 
+    /// Sends `signal` (SIGKILL, SIGHUP...).
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
     /// Waits up to `timeout` seconds; returns the exit code, or `nil` (after killing it) on timeout.
     func wait(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
@@ -289,14 +297,15 @@ final class StandInSystemd: @unchecked Sendable {
     private let input = Pipe()
 
     /// Starts the bus with `units`, each active and stopping and starting cleanly.
-    init(units: [String]) throws {
+    init(units: [String], stopError: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-bus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = directory.appendingPathComponent("config.json")
         var described: [String: Any] = [:]
         for unit in units {
             described[unit] = [
-                "state": "active", "stop_result": "done", "start_result": "done", "stop_error": NSNull(),
+                "state": "active", "stop_result": "done", "start_result": "done",
+                "stop_error": stopError.map { $0 as Any } ?? NSNull(),
                 "signal_before_reply": false,
             ]
         }

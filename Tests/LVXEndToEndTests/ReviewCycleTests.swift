@@ -56,11 +56,22 @@ struct ReviewCycleTests {
         #expect(site.isClean)
         #expect(site.sim.settersReceived.isEmpty)
 
+        // The reviewer reads exactly the text `lvx plan` printed, unit by unit.
+        let unitsText = try #require(plan.stdout.components(separatedBy: "\nPlan \(id)").first)
         let pending = try site.lvx(["show", id])
         #expect(pending.exitCode == 0, "\(pending)")
-        #expect(pending.stdout.hasPrefix("plan \(id) created 2026-11-21T10:00:00Z, expires 2026-11-22T10:00:00Z\n"))
-        #expect(pending.stdout.contains("lvx6048-2 (96142408100255) on \(p2) firmware 06306/06021, parallel index 1\n"))
-        #expect(pending.stdout.hasSuffix("\npending approval (lvx approve \(id))\n"))
+        #expect(
+            pending.stdout == """
+                plan \(id) created 2026-11-21T10:00:00Z, expires 2026-11-22T10:00:00Z
+                desired state \(String(site.rev("HEAD~1").prefix(12))), lvx 0.1.0
+
+                \(unitsText)
+                4 write(s). State: pending approval
+                Approve it with: lvx approve \(id)
+
+                """,
+            "\(pending)"
+        )
 
         let approve = try site.lvx(["approve", id])
         #expect(approve.exitCode == 0, "\(approve)")
@@ -83,34 +94,32 @@ struct ReviewCycleTests {
         // No id: the newest approved plan.
         let apply = try site.lvx(["apply"])
         #expect(apply.exitCode == 0, "\(apply)")
+        // Like `terraform apply`: the plan first, then each step with its keys, values and read-back.
         #expect(
             apply.stdout == """
+                \(unitsText)
                 applying plan \(id) (4 write(s)), approved by alice
                 re-reading lvx6048-1
                 re-reading lvx6048-2
-                lvx6048-1: step 1/2: MCHGV564,540
-                lvx6048-1: MCHGV564,540 ok (read back)
-                lvx6048-1: step 2/2: MCHGC0,060
-                lvx6048-1: MCHGC0,060 ok (read back)
-                lvx6048-2: step 1/2: MCHGV564,540
-                lvx6048-2: MCHGV564,540 ok (read back)
-                lvx6048-2: step 2/2: MCHGC1,060
-                lvx6048-2: MCHGC1,060 ok (read back)
+                lvx6048-1: float_voltage 54.4 -> 54.0 (MCHGV564,540) ok, read back 54.0
+                lvx6048-1: max_charging_current 50 -> 60 (MCHGC0,060) ok, read back 60
+                lvx6048-2: float_voltage 54.4 -> 54.0 (MCHGV564,540) ok, read back 54.0
+                lvx6048-2: max_charging_current 50 -> 60 (MCHGC1,060) ok, read back 60
                 applied 4 write(s); result in applied/\(id).yaml
 
-                """
+                """,
+            "\(apply)"
         )
         #expect(apply.stderr.isEmpty, "\(apply)")
         #expect(site.lastSubject == "apply plan \(id): applied")
         #expect(site.isClean)
+        // Before the first write, the apply was recorded as in progress.
+        #expect(try site.repo.git("log", "-2", "--format=%s").hasSuffix("apply plan \(id): started\n"))
+        #expect(site.file("applying/\(id).yaml")?.contains("\npid: ") == true)
 
-        // Exactly one write and one read-back per step; the last PIRI is the after-dump.
-        #expect(
-            site.writeSequence(Self.unit1) == ["S MCHGV564,540", "P PIRI", "S MCHGC0,060", "P PIRI", "P PIRI"]
-        )
-        #expect(
-            site.writeSequence(Self.unit2) == ["S MCHGV564,540", "P PIRI", "S MCHGC1,060", "P PIRI", "P PIRI"]
-        )
+        // Exactly one write and one read-back per step; the last read-back is the after-dump.
+        #expect(site.writeSequence(Self.unit1) == ["S MCHGV564,540", "P PIRI", "S MCHGC0,060", "P PIRI"])
+        #expect(site.writeSequence(Self.unit2) == ["S MCHGV564,540", "P PIRI", "S MCHGC1,060", "P PIRI"])
 
         let result = try #require(site.file("applied/\(id).yaml"), "the result is committed")
         #expect(result.contains("\noutcome: applied\n"))
@@ -146,7 +155,7 @@ struct ReviewCycleTests {
         let applied = try site.lvx(["plans"])
         #expect(
             applied.stdout
-                == "\(id)  2026-11-21T10:00:00Z  4 write(s)  lvx6048-1,lvx6048-2  applied (see applied/\(id).yaml)\n"
+                == "\(id)  2026-11-21T10:00:00Z  4 write(s)  lvx6048-1,lvx6048-2  applied at 2026-11-21T10:00:00Z\n"
         )
         #expect(site.sim.settersReceived.count == 4)
     }
@@ -315,7 +324,7 @@ struct ReviewCycleTests {
         #expect(site.setters(Self.unit2) == ["MUCHGC1,030", "MCHGC1,060", "PCP1,0"])
         #expect(
             site.writeSequence(Self.unit2) == [
-                "S MUCHGC1,030", "P PIRI", "S MCHGC1,060", "P PIRI", "S PCP1,0", "P PIRI", "P PIRI",
+                "S MUCHGC1,030", "P PIRI", "S MCHGC1,060", "P PIRI", "S PCP1,0", "P PIRI",
             ]
         )
         let profile = try ReviewSite.profile()
@@ -331,6 +340,13 @@ struct ReviewCycleTests {
         let second = try #require(plan.stdout.components(separatedBy: "\n\n").dropFirst().first, "\(plan)")
         #expect(second.hasPrefix("lvx6048-2 (96142408100255) on \(site.sim.port(Self.unit2))\n"))
         #expect(second.hasSuffix("      MCHGV564,540"), "the in-sync member gets the same MCHGV: \(second)")
-        #expect(second.contains("  = float_voltage already set; written so the stack stays identical\n"), "\(second)")
+        #expect(
+            second.contains("  = bulk_voltage, float_voltage already set; written so the stack stays identical\n"),
+            "\(second)"
+        )
+        // `lvx show` gives the reviewer the same note.
+        let id = try site.plan()
+        let shown = try site.lvx(["show", id])
+        #expect(shown.stdout.contains("\n" + second + "\n"), "\(shown)")
     }
 }

@@ -1,34 +1,33 @@
-/// Applies an approved plan: re-reads every unit, refuses if anything changed, stops the services
-/// that share the ports, writes each step with a read-back, and restarts the services whatever happens.
+/// Applies an approved plan: stops the services that share the ports, re-reads every unit, refuses
+/// unless the plan still fits (``PlanGate``), records that it is about to write, writes each step
+/// with a read-back, and restarts the services whatever happens.
 ///
-/// The checks that do not need the hardware (approval, digest, expiry, already applied) are the
-/// caller's; this type does the part that talks to units and services.
+/// The checks that need no hardware (``PlanGate/checkApply(_:policy:now:)``) come before this.
 public struct PlanApplier: Sendable {
     /// Progress, in the order it happens.
     public enum Event: Sendable {
         case stoppingServices([String])
         case rereading(unit: String)
-        case writing(unit: String, step: Int, of: Int, command: String)
-        case stepDone(unit: String, command: String, outcome: StepOutcome)
+        case writing(unit: String, step: Int, of: Int, planned: PlanStep)
+        case stepDone(unit: String, planned: PlanStep, outcome: StepOutcome)
         case startingServices([String])
     }
 
-    /// Why apply refused before writing anything.
-    public struct Stale: Error, Sendable, Equatable, CustomStringConvertible {
-        public var reasons: [String]
-        public var description: String { "plan is stale: " + reasons.joined(separator: "; ") }
+    /// How an apply ended.
+    public enum Outcome: Sendable {
+        /// Nothing was written: the plan does not fit, or the services could not be stopped.
+        case refused(Refusal, restartError: String?)
+        /// At least the first write was attempted (or the plan had no writes left to send).
+        case ran(ApplyResult)
     }
 
     public var plan: PlanDocument
     public var approvedBy: String
-    /// The digest of the desired-state files now (``DesiredFiles/digest``).
-    public var currentDesiredDigest: String
     public var stopUnits: [String]
 
-    public init(plan: PlanDocument, approvedBy: String, currentDesiredDigest: String, stopUnits: [String]) {
+    public init(plan: PlanDocument, approvedBy: String, stopUnits: [String]) {
         self.plan = plan
         self.approvedBy = approvedBy
-        self.currentDesiredDigest = currentDesiredDigest
         self.stopUnits = stopUnits
     }
 
@@ -38,50 +37,54 @@ public struct PlanApplier: Sendable {
     ///   - devices: the device for each planned unit, by serial.
     ///   - services: stops and restarts the units that share the ports.
     ///   - clock: times the steps and the result.
-    ///   - isCancelled: checked between steps (set by SIGINT/SIGTERM); a cancelled apply sends no
-    ///     further write and still restarts the services.
+    ///   - verify: the gate on the fresh read (stale units or desired state, steps that are not what
+    ///     the desired state gives); `nil` lets the writes go ahead.
+    ///   - beforeFirstWrite: records that writes are about to start (the in-progress commit), told
+    ///     the services that were stopped; a thrown error stops the apply before any write.
+    ///   - isCancelled: checked between steps (set by a signal); a cancelled apply sends no further
+    ///     write and still restarts the services.
     ///   - progress: told each event as it happens.
-    /// - Returns: the result to record, or ``Stale`` when re-reading found a change (nothing written).
+    /// - Returns: the result to record, or the refusal when nothing was written.
     public func run(
         devices: [SerialNumber: any InverterDevice],
         services: any ServiceManager,
         clock: any WallClock,
+        verify: @Sendable ([SerialNumber: Result<Observation, DeviceError>]) -> Refusal?,
+        beforeFirstWrite: @Sendable ([String]) async throws -> Void,
         isCancelled: @Sendable () -> Bool,
         progress: @Sendable (Event) -> Void
-    ) async -> Result<ApplyResult, Stale> {
+    ) async -> Outcome {
         let started = clock.now()
         var stopped: [String] = []
-        var error: String?
+        var refusal: Refusal?
+        var result: ApplyResult?
         if !stopUnits.isEmpty {
             progress(.stoppingServices(stopUnits))
             do {
                 stopped = try await services.stop(stopUnits)
             } catch let e {
-                error = "could not stop \(e.unit): \(e.message)"
+                refusal = .servicesNotStopped(id: plan.id, unit: e.unit, message: e.message)
             }
         }
         // Everything below runs with the services stopped; they are restarted on every path.
-        var outcome = ApplyResult.Outcome.failed
-        var steps: [StepOutcome] = []
-        var before: [(unit: String, settings: Settings)] = []
-        var after: [(unit: String, settings: Settings?)] = []
-        var stale: Stale?
-        if error == nil {
-            let checked = await recheck(devices: devices, progress: progress)
-            switch checked {
-            case .failure(let s):
-                stale = s
-            case .success(let observed):
-                before = plan.units.compactMap { u in observed[u.serial].map { (u.name, $0.settings) } }
-                (outcome, steps, error) = await write(
-                    devices: devices,
-                    clock: clock,
-                    isCancelled: isCancelled,
-                    progress: progress
-                )
-                let units = plan.units.compactMap { u in devices[u.serial].map { (u.name, $0) } }
-                after = await concurrently(units) { name, device in
-                    (unit: name, settings: try? await device.ratedInformation().settings)
+        if refusal == nil {
+            let observed = await reread(devices: devices, progress: progress)
+            if let refused = verify(observed) {
+                refusal = refused
+            } else {
+                do {
+                    try await beforeFirstWrite(stopped)
+                    result = await write(
+                        devices: devices,
+                        observed: observed.compactMapValues { try? $0.get() },
+                        started: started,
+                        stopped: stopped,
+                        clock: clock,
+                        isCancelled: isCancelled,
+                        progress: progress
+                    )
+                } catch {
+                    refusal = .applyNotRecorded(id: plan.id, error: "\(error)")
                 }
             }
         }
@@ -94,84 +97,58 @@ public struct PlanApplier: Sendable {
                 restartError = "could not start \(e.unit): \(e.message)"
             }
         }
-        if let stale { return .failure(stale) }
-        return .success(
-            ApplyResult(
-                planID: plan.id,
-                planDigest: plan.digest,
-                approvedBy: approvedBy,
-                started: started,
-                finished: clock.now(),
-                outcome: outcome,
-                steps: steps,
-                before: before,
-                after: after,
-                stoppedServices: stopped,
-                restartError: restartError,
-                error: error
-            )
-        )
+        guard var result else {
+            return .refused(refusal ?? .nothingApproved, restartError: restartError)
+        }
+        result.restartError = restartError
+        result.finished = clock.now()
+        return .ran(result)
     }
 
-    /// Re-reads every unit and compares with the plan; returns the observations, or what changed.
-    private func recheck(
+    /// Re-reads every planned unit, with the current options where a current write is planned.
+    private func reread(
         devices: [SerialNumber: any InverterDevice],
         progress: @Sendable (Event) -> Void
-    ) async
-        -> Result<[SerialNumber: Observation], Stale>
-    {
-        var reasons: [String] = []
-        if currentDesiredDigest != plan.desiredDigest {
-            reasons.append("the desired state (lvx.yaml or a profile) changed since the plan was made")
-        }
-        var observed: [SerialNumber: Observation] = [:]
+    ) async -> [SerialNumber: Result<Observation, DeviceError>] {
         for unit in plan.units { progress(.rereading(unit: unit.name)) }
         let readings = await concurrently(plan.units) { (unit: PlannedUnit) -> Result<Observation, DeviceError>? in
             guard let device = devices[unit.serial] else { return nil }
             do throws(DeviceError) {
-                return .success(try await Observation.read(from: device))
+                var observation = try await Observation.read(from: device)
+                for step in unit.steps {
+                    switch step.write {
+                    case .maxChargingCurrent:
+                        observation.chargingCurrentOptions = try await device.chargingCurrentOptions()
+                    case .maxUtilityChargingCurrent:
+                        observation.utilityChargingCurrentOptions = try await device.utilityChargingCurrentOptions()
+                    default: break
+                    }
+                }
+                return .success(observation)
             } catch {
                 return .failure(error)
             }
         }
-        for (unit, reading) in zip(plan.units, readings) {
-            switch reading {
-            case nil:
-                reasons.append("'\(unit.name)' could not be found")
-            case .success(let now)?:
-                observed[unit.serial] = now
-                if now.digest != unit.observedDigest { reasons.append(Self.explain(unit, now)) }
-            case .failure(let e)?:
-                reasons.append("'\(unit.name)' could not be re-read: \(e.description)")
-            }
-        }
-        return reasons.isEmpty ? .success(observed) : .failure(Stale(reasons: reasons))
+        var out: [SerialNumber: Result<Observation, DeviceError>] = [:]
+        for (unit, reading) in zip(plan.units, readings) { if let reading { out[unit.serial] = reading } }
+        return out
     }
 
-    static func explain(_ unit: PlannedUnit, _ now: Observation) -> String {
-        var parts: [String] = []
-        if now.serial != unit.serial { parts.append("port now answers as serial \(now.serial)") }
-        if now.firmware != unit.firmware { parts.append("firmware \(unit.firmware) -> \(now.firmware)") }
-        if now.parallelIndex != unit.parallelIndex {
-            parts.append("parallel index \(unit.parallelIndex) -> \(now.parallelIndex)")
-        }
-        for key in SettingKey.allCases where unit.observed[key] != now.settings[key] {
-            let was = unit.observed[key].map(key.format) ?? "?"
-            let isNow = now.settings[key].map(key.format) ?? "?"
-            parts.append("\(key.rawValue) \(was) -> \(isNow)")
-        }
-        return "'\(unit.name)' changed since the plan: " + parts.joined(separator: ", ")
-    }
-
+    /// Writes every step, unit after unit, stopping at the first failure or signal.
     private func write(
         devices: [SerialNumber: any InverterDevice],
+        observed: [SerialNumber: Observation],
+        started: WallTime,
+        stopped: [String],
         clock: any WallClock,
         isCancelled: @Sendable () -> Bool,
         progress: @Sendable (Event) -> Void
-    ) async -> (ApplyResult.Outcome, [StepOutcome], String?) {
+    ) async -> ApplyResult {
         var outcomes: [StepOutcome] = []
         var failure: String?
         var outcome = ApplyResult.Outcome.applied
+        // The last full PIRI each unit answered: a read-back doubles as the after-dump.
+        var lastRead: [SerialNumber: Settings] = [:]
         for unit in plan.units {
             guard let device = devices[unit.serial] else { continue }
             for (i, step) in unit.steps.enumerated() {
@@ -184,17 +161,39 @@ public struct PlanApplier: Sendable {
                     outcomes.append(StepOutcome.notSent(unit: unit.name, command: step.command))
                     continue
                 }
-                progress(.writing(unit: unit.name, step: i + 1, of: unit.steps.count, command: step.command))
-                let result = await perform(step, on: device, unit: unit.name, clock: clock)
+                progress(.writing(unit: unit.name, step: i + 1, of: unit.steps.count, planned: step))
+                let (result, live) = await perform(step, on: device, unit: unit.name, clock: clock)
+                if let live { lastRead[unit.serial] = live }
                 outcomes.append(result)
-                progress(.stepDone(unit: unit.name, command: step.command, outcome: result))
+                progress(.stepDone(unit: unit.name, planned: step, outcome: result))
                 if !(result.ack == .accepted && result.matched) {
                     outcome = .failed
                     failure = "\(step.command) on '\(unit.name)': \(result.detail ?? "failed")"
                 }
             }
         }
-        return (outcome, outcomes, failure)
+        // Units without a read-back (no steps, or the step failed before it) are read once more.
+        let unread = plan.units.filter { lastRead[$0.serial] == nil && !$0.steps.isEmpty }
+        let extra = await concurrently(unread) { unit -> Settings? in
+            guard let device = devices[unit.serial] else { return nil }
+            return try? await device.ratedInformation().settings
+        }
+        for (unit, settings) in zip(unread, extra) { if let settings { lastRead[unit.serial] = settings } }
+        return ApplyResult(
+            planID: plan.id,
+            planDigest: plan.digest,
+            approvedBy: approvedBy,
+            started: started,
+            finished: clock.now(),
+            outcome: outcome,
+            steps: outcomes,
+            before: plan.units.compactMap { u in observed[u.serial].map { (u.name, $0.settings) } },
+            after: plan.units.map { u in (u.name, u.steps.isEmpty ? observed[u.serial]?.settings : lastRead[u.serial])
+            },
+            stoppedServices: stopped,
+            restartError: nil,
+            error: failure
+        )
     }
 
     /// One write and its read-back.
@@ -206,34 +205,38 @@ public struct PlanApplier: Sendable {
         unit: String,
         clock: any WallClock
     ) async
-        -> StepOutcome
+        -> (StepOutcome, Settings?)
     {
         let sentAt = clock.now()
         let accepted: Bool
         do {
             accepted = try await device.write(step.write)
         } catch let e {
-            return StepOutcome(
-                unit: unit,
-                command: step.command,
-                sentAt: sentAt,
-                ack: .error,
-                readBack: nil,
-                matched: false,
-                // The device's message already says whether the request went out (effect unknown)
-                // or nothing was sent; repeating "effect unknown" here would contradict the latter.
-                detail: "no valid acknowledgement: \(e.description)"
+            return (
+                StepOutcome(
+                    unit: unit,
+                    command: step.command,
+                    sentAt: sentAt,
+                    ack: .error,
+                    readBack: nil,
+                    matched: false,
+                    // The device's message already says whether the request went out (effect unknown)
+                    // or nothing was sent; repeating "effect unknown" here would contradict the latter.
+                    detail: "no valid acknowledgement: \(e.description)"
+                ), nil
             )
         }
         guard accepted else {
-            return StepOutcome(
-                unit: unit,
-                command: step.command,
-                sentAt: sentAt,
-                ack: .refused,
-                readBack: nil,
-                matched: false,
-                detail: "the inverter refused the write (^0)"
+            return (
+                StepOutcome(
+                    unit: unit,
+                    command: step.command,
+                    sentAt: sentAt,
+                    ack: .refused,
+                    readBack: nil,
+                    matched: false,
+                    detail: "the inverter refused the write (^0)"
+                ), nil
             )
         }
         do {
@@ -248,24 +251,28 @@ public struct PlanApplier: Sendable {
                     + step.write.keys.filter { readBack[$0] != step.to[$0] }.map { k in
                         "\(k.rawValue) is \(readBack[k].map(k.format) ?? "?"), want \(step.to[k].map(k.format) ?? "?")"
                     }.joined(separator: ", ")
-            return StepOutcome(
-                unit: unit,
-                command: step.command,
-                sentAt: sentAt,
-                ack: .accepted,
-                readBack: readBack,
-                matched: matched,
-                detail: detail
+            return (
+                StepOutcome(
+                    unit: unit,
+                    command: step.command,
+                    sentAt: sentAt,
+                    ack: .accepted,
+                    readBack: readBack,
+                    matched: matched,
+                    detail: detail
+                ), live
             )
         } catch let e {
-            return StepOutcome(
-                unit: unit,
-                command: step.command,
-                sentAt: sentAt,
-                ack: .accepted,
-                readBack: nil,
-                matched: false,
-                detail: "read-back failed: \(e.description)"
+            return (
+                StepOutcome(
+                    unit: unit,
+                    command: step.command,
+                    sentAt: sentAt,
+                    ack: .accepted,
+                    readBack: nil,
+                    matched: false,
+                    detail: "read-back failed: \(e.description)"
+                ), nil
             )
         }
     }

@@ -78,6 +78,9 @@ public struct StepOutcome: Sendable, Hashable {
         case error
         /// Not sent (an earlier step failed, or apply was interrupted).
         case notSent = "not_sent"
+        /// The process died during the apply: whether this step was sent is not known; the
+        /// read-back taken by the recovery says whether the unit holds its values.
+        case unknown
     }
 
     public var unit: String
@@ -141,7 +144,7 @@ public struct ApplyResult: Sendable, Hashable {
         case applied
         /// A step was refused, not acknowledged, or did not read back; later steps were not sent.
         case failed
-        /// Apply was interrupted by a signal between steps.
+        /// Apply was interrupted by a signal between steps, or the process died (recorded later).
         case interrupted
     }
 

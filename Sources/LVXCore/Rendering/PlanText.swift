@@ -16,33 +16,18 @@ public struct PlanText: Sendable {
         self.paint = paint
     }
 
-    /// The whole plan: per unit its changes and notable non-changes, then a summary line.
+    /// The whole plan as `lvx plan` prints it: per unit its changes and notable non-changes, then
+    /// a summary line.
     public func render(_ plans: [Planner.UnitPlan], document: PlanDocument?, encode: (SettingWrite) -> String) -> String
     {
         var out = ""
         for plan in plans {
-            let header = "\(plan.unit.name) (\(plan.unit.serial)) on \(plan.observation.port)"
-            out += paint(header, .bold) + "\n"
+            out += header(name: plan.unit.name, serial: plan.unit.serial, port: plan.observation.port)
             for problem in plan.problems { out += "  " + paint("! ", .problem) + problem + "\n" }
             for write in plan.writes {
-                for key in write.keys {
-                    guard let want = write.expected[key] else { continue }
-                    let live = plan.observation.settings[key]
-                    if live == want { continue }
-                    let was = live.map(key.format) ?? "?"
-                    out += "  " + paint("~ ", .change) + "\(key.rawValue): \(was) -> \(key.format(want))\n"
-                }
-                // A write no key of which drifted here is one the stack needs: say so.
-                let drifted = Set(plan.drift.filter { $0.state == .drifted }.map(\.key))
-                let stackKeys = write.keys.filter { key in
-                    plan.drift.contains { $0.key == key && $0.state == .stackMember }
-                }
-                if !write.keys.contains(where: drifted.contains) && !stackKeys.isEmpty {
-                    out +=
-                        "  " + paint("= ", .note) + stackKeys.map(\.rawValue).joined(separator: ", ")
-                        + " already set; written so the stack stays identical\n"
-                }
-                out += "      " + paint(encode(write), .dim) + "\n"
+                var from = Settings()
+                for k in write.keys { from[k] = plan.observation.settings[k] }
+                out += step(PlanStep(write: write, from: from, command: encode(write)))
             }
             for d in plan.drift {
                 switch d.state {
@@ -76,6 +61,41 @@ public struct PlanText: Sendable {
         } else {
             out += paint("Plan: \(writes) write(s) on \(changing) of \(plans.count) unit(s) (not saved).", .bold) + "\n"
         }
+        return out
+    }
+
+    /// A saved plan's steps, as `lvx show` and `lvx apply` print them: the same lines `lvx plan`
+    /// printed for each write, stack notes included.
+    public func render(_ plan: PlanDocument) -> String {
+        var out = ""
+        for unit in plan.units {
+            out += header(name: unit.name, serial: unit.serial, port: unit.port)
+            for s in unit.steps { out += step(s) }
+            if unit.steps.isEmpty { out += "  " + paint("in sync", .ok) + "\n" }
+            out += "\n"
+        }
+        return out
+    }
+
+    private func header(name: String, serial: SerialNumber, port: String) -> String {
+        paint("\(name) (\(serial)) on \(port)", .bold) + "\n"
+    }
+
+    /// One write: a `~` line per changing key, a note when it changes nothing on this unit (a
+    /// stack member's write), and the PI18 command.
+    private func step(_ step: PlanStep) -> String {
+        var out = ""
+        for key in step.write.keys {
+            guard let want = step.to[key], step.from[key] != want else { continue }
+            let was = step.from[key].map(key.format) ?? "?"
+            out += "  " + paint("~ ", .change) + "\(key.rawValue): \(was) -> \(key.format(want))\n"
+        }
+        if step.write.keys.allSatisfy({ step.from[$0] == step.to[$0] }) {
+            out +=
+                "  " + paint("= ", .note) + step.write.keys.map(\.rawValue).joined(separator: ", ")
+                + " already set; written so the stack stays identical\n"
+        }
+        out += "      " + paint(step.command, .dim) + "\n"
         return out
     }
 }

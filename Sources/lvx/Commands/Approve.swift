@@ -23,43 +23,19 @@ extension LVXCommand {
                 let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
                 let state = try site.requireValid()
                 let repo = site.repository
-                let commit = site.files.commit
-                let plan = try RecordFiles.loadPlan(planID, from: repo, at: commit)
                 let approver =
                     by ?? ProcessInfo.processInfo.environment["LVX_APPROVER"] ?? ProcessInfo.processInfo.environment[
                         "USER"
                     ] ?? "unknown"
-                if try repo.file(RecordFiles.resultPath(plan.id), at: commit) != nil {
-                    throw CLIError(
-                        "plan '\(plan.id)' was already applied",
-                        hint: "make a new plan with `lvx plan`",
-                        status: .refused
-                    )
-                }
-                if now > plan.expires {
-                    throw CLIError(
-                        "plan '\(plan.id)' expired at \(plan.expires.iso8601)",
-                        hint: "make a fresh plan with `lvx plan`",
-                        status: .refused
-                    )
-                }
-                if plan.stepCount == 0 {
-                    throw CLIError("plan '\(plan.id)' has no steps; there is nothing to approve", status: .refused)
-                }
-                guard state.applyPolicy.permitsApprover(approver) else {
-                    throw CLIError(
-                        "'\(approver)' may not approve plans",
-                        hint: "approvers in lvx.yaml: \(state.applyPolicy.approvers.joined(separator: ", "))",
-                        status: .refused
-                    )
-                }
-                if let existing = try RecordFiles.loadApproval(plan.id, from: repo, at: commit),
-                    existing.planDigest == plan.digest
-                {
-                    throw CLIError(
-                        "plan '\(plan.id)' is already approved by \(existing.approvedBy) at \(existing.approvedAt.iso8601)",
-                        status: .refused
-                    )
+                let records = try RecordFiles.records(planID, in: site)
+                let plan = records.plan
+                if let refusal = PlanGate.checkApprove(
+                    records,
+                    approver: approver,
+                    policy: state.applyPolicy,
+                    now: now
+                ) {
+                    throw refusal
                 }
                 let approval = ApprovalRecord(
                     planID: plan.id,
@@ -83,22 +59,26 @@ extension LVXCommand {
         }
     }
 
-    /// `lvx show PLAN_ID`: a saved plan and its approval state.
+    /// `lvx show PLAN_ID`: a saved plan and its state.
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a saved plan and whether it is approved or applied."
+            abstract: "Print a saved plan, as `lvx plan` printed it, and its state."
         )
 
         @Argument(help: "The plan's id.") var planID: String
-        @Flag(help: "Print the plan as JSON.") var json = false
+        @Flag(help: "Print the plan and its state as JSON.") var json = false
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(SystemClock().now()))
-                let plan = try RecordFiles.loadPlan(planID, from: site.repository, at: site.files.commit)
+                let now = SystemClock().now()
+                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
+                let records = try RecordFiles.records(planID, in: site)
+                let plan = records.plan
+                let state = PlanGate.state(of: records, policy: site.state?.applyPolicy ?? ApplyPolicy(), now: now)
                 if json {
-                    Terminal.standardOutput.line(plan.json.text)
+                    guard case .object(let pairs) = plan.json else { return .failure }
+                    Terminal.standardOutput.line(JSONValue.object(pairs + [("state", state.json)]).text)
                     return .success
                 }
                 let out = Terminal.standardOutput
@@ -107,26 +87,10 @@ extension LVXCommand {
                         + " created \(plan.created.iso8601), expires \(plan.expires.iso8601)"
                 )
                 out.line("desired state \(String(plan.desiredCommit.prefix(12))), lvx \(plan.toolVersion)")
-                for unit in plan.units {
-                    out.line("")
-                    out.line(
-                        out.paint("\(unit.name) (\(unit.serial)) on \(unit.port)", .bold)
-                            + " firmware \(unit.firmware), parallel index \(unit.parallelIndex)"
-                    )
-                    if unit.steps.isEmpty { out.line("  " + out.paint("in sync", .green)) }
-                    for step in unit.steps {
-                        for key in step.write.keys where step.from[key] != step.to[key] {
-                            let was = step.from[key].map(key.format) ?? "?"
-                            out.line(
-                                "  " + out.paint("~ ", .yellow)
-                                    + "\(key.rawValue): \(was) -> \(step.to[key].map(key.format) ?? "?")"
-                            )
-                        }
-                        out.line("      " + out.paint(step.command, .dim))
-                    }
-                }
                 out.line("")
-                out.line(try State.describe(plan, site: site))
+                out.write(PlanText(paint: Planning.painter(out)).render(plan))
+                out.line("\(plan.stepCount) write(s). State: \(state)")
+                if case .pendingApproval = state { out.line("Approve it with: lvx approve \(plan.id)") }
                 return .success
             }
         }
@@ -137,47 +101,96 @@ extension LVXCommand {
         static let configuration = CommandConfiguration(abstract: "List saved plans, newest first, with their state.")
 
         @OptionGroup var repository: RepositoryOptions
+        @Flag(help: "Print one JSON array of plans with their state.") var json = false
 
         func run() async throws {
             try await execute {
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(SystemClock().now()))
-                var rows: [(WallTime, String)] = []
-                for id in try RecordFiles.planIDs(in: site.repository, at: site.files.commit) {
-                    do {
-                        let plan = try RecordFiles.loadPlan(id, from: site.repository, at: site.files.commit)
+                let now = SystemClock().now()
+                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
+                let policy = site.state?.applyPolicy ?? ApplyPolicy()
+                var rows: [String] = []
+                var items: [JSONValue] = []
+                for (id, loaded) in try RecordFiles.allRecords(in: site) {
+                    switch loaded {
+                    case .success(let records):
+                        let plan = records.plan
+                        let state = PlanGate.state(of: records, policy: policy, now: now)
                         let units = plan.units.filter { !$0.steps.isEmpty }.map(\.name).joined(separator: ",")
                         rows.append(
-                            (
-                                plan.created,
-                                "\(plan.id)  \(plan.created.iso8601)  \(plan.stepCount) write(s)  \(units)  \(try State.describe(plan, site: site))"
-                            )
+                            "\(plan.id)  \(plan.created.iso8601)  \(plan.stepCount) write(s)  \(units)  \(state)"
                         )
-                    } catch let error as CLIError {
-                        rows.append((WallTime(secondsSince1970: 0), "\(id)  refused: \(error.message)"))
+                        items.append(
+                            .object([
+                                ("id", .string(plan.id)), ("created", .string(plan.created.iso8601)),
+                                ("writes", .int(plan.stepCount)),
+                                ("units", .array(plan.units.filter { !$0.steps.isEmpty }.map { .string($0.name) })),
+                                ("state", state.json),
+                            ])
+                        )
+                    case .failure(let refusal):
+                        rows.append("\(id)  refused: \(refusal.description)")
+                        items.append(.object([("id", .string(id)), ("refused", .string(refusal.description))]))
                     }
                 }
+                if json {
+                    Terminal.standardOutput.line(JSONValue.array(items).text)
+                    return .success
+                }
                 if rows.isEmpty { Terminal.standardOutput.line("no plans") }
-                for row in rows.sorted(by: { $0.0 > $1.0 }) { Terminal.standardOutput.line(row.1) }
+                for row in rows { Terminal.standardOutput.line(row) }
+                return .success
+            }
+        }
+    }
+
+    /// `lvx withdraw PLAN_ID`: take a plan back so it can never be approved or applied.
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a plan: it can no longer be approved or applied (withdrawn/PLAN_ID.yaml)."
+        )
+
+        @Argument(help: "The plan's id.") var planID: String
+        @Option(help: ArgumentHelp("Why, for the record.", valueName: "text")) var reason: String?
+        @Option(help: ArgumentHelp("Who withdraws (default: LVX_APPROVER, else the login name).", valueName: "name"))
+        var by: String?
+        @OptionGroup var repository: RepositoryOptions
+
+        func run() async throws {
+            try await execute {
+                let clock = SystemClock()
+                let now = clock.now()
+                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
+                let records = try RecordFiles.records(planID, in: site)
+                let state = PlanGate.state(of: records, policy: site.state?.applyPolicy ?? ApplyPolicy(), now: now)
+                guard state.isLive || { if case .superseded = state { true } else { false } }() else {
+                    throw CLIError("plan '\(records.plan.id)' cannot be withdrawn: it is \(state)", status: .refused)
+                }
+                let person =
+                    by ?? ProcessInfo.processInfo.environment["LVX_APPROVER"] ?? ProcessInfo.processInfo.environment[
+                        "USER"
+                    ] ?? "unknown"
+                let record = WithdrawalRecord(planID: records.plan.id, by: person, at: now, reason: reason)
+                _ = try RecordFiles.commit(
+                    [
+                        LifecyclePaths.withdrawal(records.plan.id): try RecordFiles.yaml(
+                            record.json,
+                            header: "lvx withdrawal of plan \(records.plan.id)"
+                        )
+                    ],
+                    message: "withdraw plan \(records.plan.id) (by \(person))" + (reason.map { ": \($0)" } ?? ""),
+                    to: site.repository,
+                    clock: clock
+                )
+                Terminal.standardOutput.line("withdrew plan \(records.plan.id)")
                 return .success
             }
         }
     }
 }
 
-/// A plan's state in words: applied, approved, expired or pending.
-enum State {
-    static func describe(_ plan: PlanDocument, site: Site) throws -> String {
-        let repo = site.repository
-        let commit = site.files.commit
-        if try repo.file(RecordFiles.resultPath(plan.id), at: commit) != nil {
-            return "applied (see \(RecordFiles.resultPath(plan.id)))"
-        }
-        let now = SystemClock().now()
-        if now > plan.expires { return "expired at \(plan.expires.iso8601)" }
-        if let approval = try RecordFiles.loadApproval(plan.id, from: repo, at: commit) {
-            if approval.planDigest != plan.digest { return "approval does not match the plan's digest (refused)" }
-            return "approved by \(approval.approvedBy) at \(approval.approvedAt.iso8601)"
-        }
-        return "pending approval (lvx approve \(plan.id))"
+extension PlanState {
+    /// The state as `--json` prints it: its name, its words, and its details.
+    var json: JSONValue {
+        .object([("name", .string(name)), ("text", .string(description))])
     }
 }

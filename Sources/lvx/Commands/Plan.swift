@@ -42,8 +42,15 @@ extension LVXCommand {
                         outcome.document.json,
                         header: "lvx plan; approve with `lvx approve \(outcome.document.id)`"
                     )
+                    // Older pending plans for the same units are replaced, not piled up.
+                    var files = try RecordFiles.supersessions(
+                        by: outcome.document,
+                        in: outcome.site,
+                        now: clock.now()
+                    )
+                    files[RecordFiles.planPath(outcome.document.id)] = text
                     _ = try RecordFiles.commit(
-                        [RecordFiles.planPath(outcome.document.id): text],
+                        files,
                         message:
                             "plan \(outcome.document.id): \(outcome.document.stepCount) write(s) on \(outcome.document.units.filter { !$0.steps.isEmpty }.count) unit(s)",
                         to: outcome.site.repository,

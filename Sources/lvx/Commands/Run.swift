@@ -76,6 +76,7 @@ struct Agent {
         }
         let lock = try RunLock.acquire(gitDirectory: repository.gitDirectory, command: "lvx run", wait: lockWait)
         defer { lock.release() }
+        try await Recovery.recoverInterrupted(repositoryPath: repositoryPath, resolver: resolver, clock: clock)
         notifier.status("fetching the upstream")
         let upstream = syncFromUpstream(repository)
         notifier.status("reading the desired state")
@@ -117,6 +118,7 @@ struct Agent {
                 )
                 planID = document.id
                 planIsNew = true
+                files.merge(try RecordFiles.supersessions(by: document, in: site, now: started)) { _, new in new }
             }
         }
 
@@ -132,13 +134,24 @@ struct Agent {
                     repositoryPath: repositoryPath,
                     resolver: resolver,
                     clock: clock,
-                    notifier: notifier,
-                    lockHeld: lock,
-                    commitResult: false
+                    notifier: notifier
                 )
-                applied = outcome.result
-                applyStatus = outcome.status
-                if let file = outcome.resultFile { files[file.path] = file.text }
+                files.merge(outcome.files) { _, new in new }
+                if let refusal = outcome.refusal {
+                    logger.warning(
+                        "apply of \(approvedID) refused before any write: \(refusal.description)",
+                        metadata: ["LVX_PLAN_ID": "\(approvedID)"]
+                    )
+                    // A stale plan is recorded as such once; the run's exit then reflects the
+                    // units. A refusal that can be fixed (services) keeps the plan and says so.
+                    if case .servicesNotStopped = refusal {
+                        applyStatus = .refused
+                        problems.append("apply of plan \(approvedID): \(refusal.description)")
+                    }
+                } else {
+                    applied = outcome.result
+                    applyStatus = outcome.status
+                }
                 if outcome.result?.outcome == .applied {
                     // The units changed: what this run learned before the writes is out of date.
                     for (serial, reading) in await readAll(state) {
@@ -149,6 +162,13 @@ struct Agent {
                     problems = plans.flatMap(\.problems)
                     if plans.allSatisfy(\.writes.isEmpty) { planID = nil }
                 }
+            } catch let refusal as Refusal {
+                logger.error(
+                    "apply of \(approvedID) refused: \(refusal.description)",
+                    metadata: ["LVX_PLAN_ID": "\(approvedID)"]
+                )
+                applyStatus = .refused
+                problems.append("apply of plan \(approvedID): \(refusal.description)")
             } catch let error as CLIError {
                 logger.error(
                     "apply of \(approvedID) refused: \(error.message)",
@@ -304,35 +324,44 @@ struct Agent {
                 )
             }
         }
-        // Each unit on its own (stacks aside) says whether it would write a current, so only then
-        // are its current options read.
-        var solo = state
-        solo.stacks = []
-        let planner = Planner(desired: solo, today: CivilDate(clock.now()))
         let results = await readConcurrently(targets) { target in
-            var observation = try await Observation.read(from: target.device)
+            let observation = try await Observation.read(from: target.device)
             let mode = try await target.device.workingMode()
             let faults = try await target.device.faultStatus()
-            if let serial = target.serial {
-                let writes = planner.plan([serial: observation]).flatMap(\.writes)
-                if writes.contains(where: { if case .maxChargingCurrent = $0 { true } else { false } }) {
-                    observation.chargingCurrentOptions = try await target.device.chargingCurrentOptions()
-                }
-                if writes.contains(where: { if case .maxUtilityChargingCurrent = $0 { true } else { false } }) {
-                    observation.utilityChargingCurrentOptions = try await target.device.utilityChargingCurrentOptions()
-                }
-            }
             return Reading(observation: observation, mode: mode, faults: faults)
         }
+        var fleet = Fleet(targets: [:])
         for (target, result) in zip(targets, results) {
-            if let serial = target.serial { out[serial] = result }
+            if let serial = target.serial {
+                out[serial] = result
+                fleet.targets[serial] = target
+            }
+        }
+        // The same planner as `lvx plan`, stacks included, says which units write a current; only
+        // those have their current options read, as `lvx plan` does.
+        var observations = out.compactMapValues { try? $0.get().observation }
+        let plans = Planner(desired: state, today: CivilDate(clock.now())).plan(observations)
+        if plans.contains(where: { $0.writes.contains(where: \.isCurrent) }) {
+            do throws(DeviceError) {
+                try await fleet.readCurrentOptions(for: plans, into: &observations)
+                for (serial, observation) in observations {
+                    if case .success(var reading)? = out[serial] {
+                        reading.observation = observation
+                        out[serial] = .success(reading)
+                    }
+                }
+            } catch {
+                for plan in plans where plan.writes.contains(where: \.isCurrent) {
+                    out[plan.unit.serial] = .failure(error)
+                }
+            }
         }
         return out
     }
 
     /// The id of a pending (unapplied, unexpired) plan with the same content as `document`.
     func pendingIdentical(to document: PlanDocument, in site: Site, now: WallTime) throws -> String? {
-        try RecordFiles.livePlans(in: site, now: now).first { $0.sameWork(as: document) }?.id
+        try RecordFiles.livePlans(in: site, now: now).first { $0.plan.sameWork(as: document) }?.plan.id
     }
 
     /// Fetches and fast-forwards from the upstream, if the branch has one; a failure is logged and

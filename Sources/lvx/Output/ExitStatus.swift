@@ -47,9 +47,14 @@ extension CLIError {
 
 /// Runs a command body and renders its outcome once, at the edge: errors to stderr, the exit code.
 func execute(_ body: () async throws -> ExitStatus) async throws {
+    // `lvx ... | head`: a closed pipe loses output, it does not kill an apply between two writes.
+    signal(SIGPIPE, SIG_IGN)
     let status: ExitStatus
     do {
         status = try await body()
+    } catch let refusal as Refusal {
+        Terminal.standardError.error(refusal.description, hint: refusal.hint)
+        status = .refused
     } catch let error as CLIError {
         Terminal.standardError.error(error.message, hint: error.hint)
         status = error.status

@@ -6,9 +6,9 @@ import LVXYAML
 
 /// Reading and writing the files lvx keeps in the repository: plans, approvals, results.
 enum RecordFiles {
-    static func planPath(_ id: String) -> String { "plans/\(id).yaml" }
-    static func approvalPath(_ id: String) -> String { "approvals/\(id).yaml" }
-    static func resultPath(_ id: String) -> String { "applied/\(id).yaml" }
+    static func planPath(_ id: String) -> String { LifecyclePaths.plan(id) }
+    static func approvalPath(_ id: String) -> String { LifecyclePaths.approval(id) }
+    static func resultPath(_ id: String) -> String { LifecyclePaths.result(id) }
 
     /// The PI18 payload of a write, as plans show it; `nil` if it cannot be encoded.
     static func encode(_ write: SettingWrite) -> String? { try? PI18Setter(write).payload }
@@ -41,7 +41,7 @@ enum RecordFiles {
         }
     }
 
-    /// Parses a record file read from the repository.
+    /// Parses a file lvx wrote (a dump, a run summary) read from history.
     static func node(_ bytes: [UInt8], path: String) throws -> Node {
         do {
             return try YAMLParser.parse(bytes, file: path)
@@ -55,52 +55,63 @@ enum RecordFiles {
         }
     }
 
-    /// Loads `plans/ID.yaml` at `commit`, refusing (exit 4) an unknown or altered plan.
-    static func loadPlan(_ id: String, from repository: GitRepository, at commit: String) throws -> PlanDocument {
-        // An id is 16 hex digits; anything else (`../lvx`) would otherwise reach the git layer as a path.
-        guard id.count == 16, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
-            throw CLIError(
-                "no plan '\(id)' in the repository: a plan id is the 16 hex digits `lvx plan` printed",
-                hint: "`lvx plans` lists the plans",
-                status: .refused
+    /// Parses a record file, or says (as the plan's refusal) why it is not one.
+    static func record<T>(
+        _ path: String,
+        of id: String,
+        from repository: GitRepository,
+        at commit: String,
+        _ decode: (Node) throws(RecordFileError) -> T
+    ) throws -> T? {
+        guard let bytes = try repository.file(path, at: commit) else { return nil }
+        let parsed: Node
+        do {
+            parsed = try YAMLParser.parse(bytes, file: path)
+        } catch {
+            throw Refusal.altered(
+                id: id,
+                detail:
+                    "\(path) is not valid YAML: line \(error.location.line), column \(error.location.column): \(error.message)"
             )
-        }
-        let path = planPath(id)
-        guard let bytes = try repository.file(path, at: commit) else {
-            throw CLIError("no plan '\(id)' in the repository", hint: "`lvx plans` lists the plans", status: .refused)
         }
         do {
-            let plan = try PlanDocument(node: try node(bytes, path: path), encode: encode)
-            guard plan.id == id else {
-                throw CLIError(
-                    "plan '\(id)' was refused: \(path) holds plan '\(plan.id)'; the file was renamed or copied",
-                    hint: "make a new plan with `lvx plan`",
-                    status: .refused
-                )
-            }
-            return plan
-        } catch let error as RecordFileError {
-            throw CLIError(
-                "plan '\(id)' was refused: \(error.description)",
-                hint: "make a new plan with `lvx plan`",
-                status: .refused
-            )
+            return try decode(parsed)
+        } catch {
+            throw Refusal.altered(id: id, detail: error.description)
         }
+    }
+
+    /// Loads `plans/ID.yaml` at `commit`, refusing an unknown or altered plan.
+    static func loadPlan(_ id: String, from repository: GitRepository, at commit: String) throws -> PlanDocument {
+        // An id is 16 hex digits; anything else (`../lvx`) would otherwise reach the git layer as a path.
+        guard id.count == 16, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw Refusal.notAnID(id) }
+        let path = planPath(id)
+        guard
+            let plan = try record(
+                path,
+                of: id,
+                from: repository,
+                at: commit,
+                { node throws(RecordFileError) in try PlanDocument(node: node, encode: encode) }
+            )
+        else {
+            throw Refusal.unknown(id: id)
+        }
+        guard plan.id == id else {
+            throw Refusal.altered(id: id, detail: "\(path) holds plan '\(plan.id)'; the file was renamed or copied")
+        }
+        return plan
     }
 
     /// Loads `approvals/ID.yaml`, or `nil` when the plan has no approval.
     static func loadApproval(_ id: String, from repository: GitRepository, at commit: String) throws -> ApprovalRecord?
     {
-        let path = approvalPath(id)
-        guard let bytes = try repository.file(path, at: commit) else { return nil }
-        do {
-            return try ApprovalRecord(node: try node(bytes, path: path))
-        } catch let error as RecordFileError {
-            throw CLIError("approval of '\(id)' is malformed: \(error.description)", status: .refused)
+        try record(approvalPath(id), of: id, from: repository, at: commit) { node throws(RecordFileError) in
+            try ApprovalRecord(node: node)
         }
     }
 
-    /// The ids of every plan file at `commit`, newest first by creation time.
+    /// The ids of every plan file at `commit`.
     static func planIDs(in repository: GitRepository, at commit: String) throws -> [String] {
         try repository.list("plans", at: commit).compactMap { path in
             let name = path.split(separator: "/").last.map(String.init) ?? path
@@ -108,14 +119,73 @@ enum RecordFiles {
         }
     }
 
-    /// The plans that can still be approved or applied: they load (unaltered), have not expired,
-    /// and have no result file.
-    static func livePlans(in site: Site, now: WallTime) throws -> [PlanDocument] {
-        try planIDs(in: site.repository, at: site.files.commit).compactMap { id in
-            guard let plan = try? loadPlan(id, from: site.repository, at: site.files.commit), now <= plan.expires,
-                try site.repository.file(resultPath(id), at: site.files.commit) == nil
-            else { return nil }
-            return plan
+    /// Everything the repository holds about plan `id` at the site's commit.
+    static func records(_ id: String, in site: Site) throws -> PlanRecords {
+        let repo = site.repository
+        let commit = site.files.commit
+        let plan = try loadPlan(id, from: repo, at: commit)
+        return PlanRecords(
+            plan: plan,
+            approval: try loadApproval(id, from: repo, at: commit),
+            result: try record(LifecyclePaths.result(id), of: id, from: repo, at: commit) {
+                node throws(RecordFileError) in
+                try ApplyResult.Summary(node: node)
+            },
+            withdrawal: try record(LifecyclePaths.withdrawal(id), of: id, from: repo, at: commit) {
+                node throws(RecordFileError) in
+                try WithdrawalRecord(node: node)
+            },
+            lastRefusal: try record(LifecyclePaths.refusal(id), of: id, from: repo, at: commit) {
+                node throws(RecordFileError) in
+                try RefusalRecord(node: node)
+            },
+            inProgress: try record(LifecyclePaths.inProgress(id), of: id, from: repo, at: commit) {
+                node throws(RecordFileError) in
+                try ApplyingRecord(node: node)
+            }
+        )
+    }
+
+    /// Every plan file with its records (or why it does not load), newest first.
+    static func allRecords(in site: Site) throws -> [(id: String, records: Result<PlanRecords, Refusal>)] {
+        var loaded: [(String, Result<PlanRecords, Refusal>)] = []
+        for id in try planIDs(in: site.repository, at: site.files.commit) {
+            do {
+                loaded.append((id, .success(try records(id, in: site))))
+            } catch let refusal as Refusal {
+                loaded.append((id, .failure(refusal)))
+            }
+        }
+        return loaded.sorted { a, b in
+            let x = (try? a.1.get())?.plan.created ?? WallTime(secondsSince1970: 0)
+            let y = (try? b.1.get())?.plan.created ?? WallTime(secondsSince1970: 0)
+            return x == y ? a.0 < b.0 : x > y
+        }
+    }
+
+    /// The withdrawal records that mark the pending plans `document` replaces, to commit with it.
+    static func supersessions(by document: PlanDocument, in site: Site, now: WallTime) throws -> [String: String] {
+        let policy = site.state?.applyPolicy ?? ApplyPolicy()
+        let all = try allRecords(in: site).compactMap { try? $0.records.get() }
+        var files: [String: String] = [:]
+        for id in PlanGate.superseded(by: document, among: all, policy: policy, now: now) {
+            let record = WithdrawalRecord(
+                planID: id,
+                by: "lvx",
+                at: now,
+                reason: "superseded by plan \(document.id)",
+                supersededBy: document.id
+            )
+            files[LifecyclePaths.withdrawal(id)] = try yaml(record.json, header: "lvx: plan \(id) is superseded")
+        }
+        return files
+    }
+
+    /// The plans that can still be approved or applied at `now`, newest first.
+    static func livePlans(in site: Site, now: WallTime) throws -> [PlanRecords] {
+        let policy = site.state?.applyPolicy ?? ApplyPolicy()
+        return try allRecords(in: site).compactMap { try? $0.records.get() }.filter {
+            PlanGate.state(of: $0, policy: policy, now: now).isLive
         }
     }
 

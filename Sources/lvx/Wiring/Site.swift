@@ -95,6 +95,19 @@ struct Site {
         )
     }
 
+    /// The git directory of the repository at `path`, where the lock lives.
+    static func gitDirectory(_ path: String) throws -> String {
+        do {
+            let inHook = ProcessInfo.processInfo.environment["GIT_QUARANTINE_PATH"] != nil
+            return try GitRepository.open(path: path, honouringGitEnvironment: inHook).gitDirectory
+        } catch {
+            throw CLIError(
+                "not a desired-state repository: \(path) (\(error.description))",
+                hint: "pass --repo DIR, set LVX_REPO, or create one with `git init` and an lvx.yaml"
+            )
+        }
+    }
+
     /// Prints every diagnostic with its source line and caret to standard error.
     func printDiagnostics(to terminal: Terminal = .standardError) {
         for d in diagnostics {
