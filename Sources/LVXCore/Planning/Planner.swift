@@ -109,31 +109,18 @@ public struct Planner: Sendable {
     /// The writes for the keys marked drifted or stack member, pairs merged, in a safe order.
     private func writes(for plan: UnitPlan) -> [SettingWrite] {
         let live = plan.observation.settings
-        let target = Dictionary(uniqueKeysWithValues: plan.drift.map { ($0.key, $0.desired) })
         let pending = Set(plan.drift.filter { $0.state == .drifted || $0.state == .stackMember }.map(\.key))
-        func value(_ key: SettingKey) -> SettingValue? { target[key] ?? live[key] }
-        let index = plan.observation.parallelIndex
-        var out: [SettingWrite] = []
+        var values = live
+        for drift in plan.drift { values[drift.key] = drift.desired }
+        var kinds: [SettingWrite.Kind] = []
         for key in SettingKey.allCases where pending.contains(key) {
-            guard let v = value(key) else { continue }
-            switch key {
-            case .batteryType: out.append(.batteryType(v))
-            case .cutoffVoltage: out.append(.cutoffVoltage(v))
-            case .stopDischargeVoltage, .stopChargeVoltage:
-                if out.contains(where: { if case .stopVoltages = $0 { true } else { false } }) { continue }
-                guard let d = value(.stopDischargeVoltage), let c = value(.stopChargeVoltage) else { continue }
-                out.append(.stopVoltages(stopDischarge: d, stopCharge: c))
-            case .bulkVoltage, .floatVoltage:
-                if out.contains(where: { if case .chargeVoltages = $0 { true } else { false } }) { continue }
-                guard let b = value(.bulkVoltage), let f = value(.floatVoltage) else { continue }
-                out.append(.chargeVoltages(bulk: b, float: f))
-            case .maxUtilityChargingCurrent: out.append(.maxUtilityChargingCurrent(v, parallelIndex: index))
-            case .maxChargingCurrent: out.append(.maxChargingCurrent(v, parallelIndex: index))
-            case .outputSourcePriority: out.append(.outputSourcePriority(v))
-            case .chargerPriority: out.append(.chargerPriority(v, parallelIndex: index))
-            case .solarPowerPriority: out.append(.solarPowerPriority(v))
-            case .gridTie: out.append(.gridTie(v))
-            }
+            let kind = SettingWrite.Kind(writing: key)
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        // A pair's other key comes from the target, else the live value; a kind with a value
+        // missing from both is not written.
+        let out = kinds.compactMap {
+            SettingWrite(kind: $0, settings: values, parallelIndex: plan.observation.parallelIndex)
         }
         return Self.safelyOrdered(out, from: live)
     }
