@@ -55,7 +55,7 @@ let package = Package(
 
         .target(name: "LVXTestSupport", dependencies: ["LVXCore", "LVXWire"]),
 
-        .testTarget(name: "LVXCoreTests", dependencies: ["LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXCoreTests", dependencies: ["LVXCore", "LVXYAML", "LVXTestSupport"]),
         .testTarget(
             name: "LVXWireTests",
             dependencies: ["LVXWire", "LVXCore", "LVXTestSupport"],

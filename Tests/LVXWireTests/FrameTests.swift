@@ -98,6 +98,49 @@ struct FrameTests {
         #expect(mnemonics == ["PBT", "PSDV", "BUCD", "MCHGV", "MUCHGC", "MCHGC", "POP", "PCP", "PSP", "PEI", "PDI"])
     }
 
+    @Test("every setter of the table encodes as its mnemonic, machine digit and fields")
+    func setterTable() throws {
+        let v = { (raw: Int) in SettingValue(raw: raw) }
+        let source = Settings([
+            .batteryType: v(2), .cutoffVoltage: v(480), .stopDischargeVoltage: v(480), .stopChargeVoltage: v(0),
+            .bulkVoltage: v(564), .floatVoltage: v(540), .maxUtilityChargingCurrent: v(2),
+            .maxChargingCurrent: v(60), .outputSourcePriority: v(1), .chargerPriority: v(2),
+            .solarPowerPriority: v(0), .gridTie: v(1),
+        ])
+        var payloads: [String] = []
+        for kind in SettingWrite.Kind.allCases {
+            let write = try #require(SettingWrite(kind: kind, settings: source, parallelIndex: 7))
+            payloads.append(try PI18Setter(write).payload)
+        }
+        #expect(
+            payloads == [
+                "PBT2", "PSDV480", "BUCD480,000", "MCHGV564,540", "MUCHGC7,002", "MCHGC7,060", "POP1", "PCP7,2",
+                "PSP0", "PEI",
+            ]
+        )
+    }
+
+    @Test(
+        "encoding errors name the field and the value",
+        arguments: [
+            (SettingWrite.gridTie(SettingValue(raw: 2)), "grid_tie code 2 is neither 0 (disabled) nor 1 (enabled)"),
+            (.chargerPriority(SettingValue(raw: 1), parallelIndex: 10), "parallel index 10 is not a single digit"),
+            (.chargerPriority(SettingValue(raw: 12), parallelIndex: 0), "charger_priority 12 is not a single digit"),
+            (
+                .chargeVoltages(bulk: SettingValue(raw: 564), float: SettingValue(raw: 1000)),
+                "float_voltage 1000 tenths of a volt does not fit three digits"
+            ),
+            (
+                .maxChargingCurrent(SettingValue(raw: 1000), parallelIndex: 0),
+                "max_charging_current 1000 A does not fit three digits"
+            ),
+        ]
+    )
+    func encodingErrorMessages(_ write: SettingWrite, _ message: String) {
+        let error = #expect(throws: PI18Setter.EncodingError.self) { try PI18Setter(write) }
+        #expect(error?.message == message)
+    }
+
     @Test("a CRC byte that is a comma does not split a field")
     func crcComma() throws {
         // ^S010PSDV450 has CRC 2C 8B: a comma. The same applies to replies; build one whose CRC has a comma.

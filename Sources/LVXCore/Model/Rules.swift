@@ -1,7 +1,7 @@
 /// The cross-key rules the seed's `_validate` checks, with the field notes' loosened cut-off rule.
 public enum SettingRules {
     /// One broken rule, naming the keys involved so a caller can point at them.
-    public struct Violation: Sendable, Equatable, CustomStringConvertible {
+    public struct Violation: Sendable, Hashable, CustomStringConvertible {
         public var keys: [SettingKey]
         public var message: String
         public var description: String { message }

@@ -21,8 +21,11 @@ public struct Planner: Sendable {
         public var observation: Observation
         public var drift: [KeyDrift]
         public var writes: [SettingWrite]
-        /// Problems that make the unit unplannable (no writes are planned for it then).
-        public var problems: [String]
+        /// Why the unit cannot be planned (no writes are planned for it then).
+        public var issues: [PlanProblem]
+
+        /// ``issues`` as the text `lvx plan` prints.
+        public var problems: [String] { issues.map(\.description) }
     }
 
     /// Plans every observed unit.
@@ -40,13 +43,13 @@ public struct Planner: Sendable {
             let members = all.filter { plans[$0.serial] != nil }
             // A member that was not read or cannot be planned blocks the stack: members must stay identical.
             let blocked =
-                all.filter { plans[$0.serial] == nil }.map { "\($0.name) (not read)" }
-                + members.filter { plans[$0.serial]?.problems.isEmpty == false }.map(\.name)
+                all.filter { plans[$0.serial] == nil }.map { PlanProblem.StackBlocker.notRead($0.name) }
+                + members.filter { plans[$0.serial]?.issues.isEmpty == false }.map {
+                    PlanProblem.StackBlocker.unplannable($0.name)
+                }
             if !blocked.isEmpty {
-                for member in members where !blocked.contains(member.name) {
-                    plans[member.serial]?.problems.append(
-                        "stack '\(stack.name)' is not planned because \(blocked.joined(separator: ", ")) cannot be"
-                    )
+                for member in members where !blocked.contains(.unplannable(member.name)) {
+                    plans[member.serial]?.issues.append(.stackBlocked(stack: stack.name, by: blocked))
                 }
                 continue
             }
@@ -55,7 +58,7 @@ public struct Planner: Sendable {
             )
             guard !keys.isEmpty else { continue }
             for member in members {
-                guard var plan = plans[member.serial], plan.problems.isEmpty else { continue }
+                guard var plan = plans[member.serial], plan.issues.isEmpty else { continue }
                 for i in plan.drift.indices where keys.contains(plan.drift[i].key) {
                     if plan.drift[i].state != .drifted { plan.drift[i].state = .stackMember }
                 }
@@ -63,25 +66,30 @@ public struct Planner: Sendable {
             }
         }
         for serial in Array(plans.keys) {
-            guard var plan = plans[serial], plan.problems.isEmpty else { continue }
+            guard var plan = plans[serial], plan.issues.isEmpty else { continue }
             plan.writes = writes(for: plan)
-            plan.problems += checks(plan)
-            if !plan.problems.isEmpty { plan.writes = [] }
+            plan.issues += checks(plan)
+            if !plan.issues.isEmpty { plan.writes = [] }
             plans[serial] = plan
         }
         return desired.units.compactMap { plans[$0.serial] }
     }
 
     private func planUnit(_ unit: DesiredUnit, _ observation: Observation) -> UnitPlan {
-        var problems: [String] = []
+        var problems: [PlanProblem] = []
         if observation.serial != unit.serial {
             problems.append(
-                "port \(observation.port) answers as serial \(observation.serial), not \(unit.serial); fix `port:` for '\(unit.name)' in lvx.yaml"
+                .serialMismatch(
+                    unit: unit.name,
+                    port: observation.port,
+                    answered: observation.serial,
+                    expected: unit.serial
+                )
             )
         }
         if let expected = unit.parallelIndex, expected != observation.parallelIndex {
             problems.append(
-                "'\(unit.name)' reports parallel index \(observation.parallelIndex) but lvx.yaml says \(expected); the setters' machine digit would address another unit"
+                .parallelIndexMismatch(unit: unit.name, reported: observation.parallelIndex, configured: expected)
             )
         }
         let profile = desired.profile(for: unit)?.settings ?? Settings()
@@ -103,37 +111,24 @@ public struct Planner: Sendable {
             }
             drift.append(KeyDrift(key: key, live: live, desired: want, state: state, tolerance: tolerance))
         }
-        return UnitPlan(unit: unit, observation: observation, drift: drift, writes: [], problems: problems)
+        return UnitPlan(unit: unit, observation: observation, drift: drift, writes: [], issues: problems)
     }
 
     /// The writes for the keys marked drifted or stack member, pairs merged, in a safe order.
     private func writes(for plan: UnitPlan) -> [SettingWrite] {
         let live = plan.observation.settings
-        let target = Dictionary(uniqueKeysWithValues: plan.drift.map { ($0.key, $0.desired) })
         let pending = Set(plan.drift.filter { $0.state == .drifted || $0.state == .stackMember }.map(\.key))
-        func value(_ key: SettingKey) -> SettingValue? { target[key] ?? live[key] }
-        let index = plan.observation.parallelIndex
-        var out: [SettingWrite] = []
+        var values = live
+        for drift in plan.drift { values[drift.key] = drift.desired }
+        var kinds: [SettingWrite.Kind] = []
         for key in SettingKey.allCases where pending.contains(key) {
-            guard let v = value(key) else { continue }
-            switch key {
-            case .batteryType: out.append(.batteryType(v))
-            case .cutoffVoltage: out.append(.cutoffVoltage(v))
-            case .stopDischargeVoltage, .stopChargeVoltage:
-                if out.contains(where: { if case .stopVoltages = $0 { true } else { false } }) { continue }
-                guard let d = value(.stopDischargeVoltage), let c = value(.stopChargeVoltage) else { continue }
-                out.append(.stopVoltages(stopDischarge: d, stopCharge: c))
-            case .bulkVoltage, .floatVoltage:
-                if out.contains(where: { if case .chargeVoltages = $0 { true } else { false } }) { continue }
-                guard let b = value(.bulkVoltage), let f = value(.floatVoltage) else { continue }
-                out.append(.chargeVoltages(bulk: b, float: f))
-            case .maxUtilityChargingCurrent: out.append(.maxUtilityChargingCurrent(v, parallelIndex: index))
-            case .maxChargingCurrent: out.append(.maxChargingCurrent(v, parallelIndex: index))
-            case .outputSourcePriority: out.append(.outputSourcePriority(v))
-            case .chargerPriority: out.append(.chargerPriority(v, parallelIndex: index))
-            case .solarPowerPriority: out.append(.solarPowerPriority(v))
-            case .gridTie: out.append(.gridTie(v))
-            }
+            let kind = SettingWrite.Kind(writing: key)
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        // A pair's other key comes from the target, else the live value; a kind with a value
+        // missing from both is not written.
+        let out = kinds.compactMap {
+            SettingWrite(kind: $0, settings: values, parallelIndex: plan.observation.parallelIndex)
         }
         return Self.safelyOrdered(out, from: live)
     }
@@ -176,37 +171,96 @@ public struct Planner: Sendable {
     }
 
     /// Checks that make a unit's writes unsafe to send.
-    private func checks(_ plan: UnitPlan) -> [String] {
-        var problems: [String] = []
+    private func checks(_ plan: UnitPlan) -> [PlanProblem] {
+        var problems: [PlanProblem] = []
+        let name = plan.unit.name
         let live = plan.observation.settings
         var final = live
         for w in plan.writes { for (k, v) in w.expected.entries { final[k] = v } }
         let writesVoltage = plan.writes.contains { $0.keys.contains { $0.needsUserBatteryType } }
         if writesVoltage, let type = final[.batteryType], type.raw != 2 {
-            problems.append(
-                "'\(plan.unit.name)' would get voltage writes while battery_type is \(SettingKey.batteryType.format(type)); the inverter only honours them with battery_type USER"
-            )
+            problems.append(.voltageWritesNeedUserBatteryType(unit: name, batteryType: type))
         }
         for violation in SettingRules.violations(in: final) where violation.keys.count > 1 {
-            problems.append("'\(plan.unit.name)' would end with \(violation.message)")
+            problems.append(.wouldEndWith(unit: name, violation))
         }
         for w in plan.writes {
             switch w {
             case .maxChargingCurrent(let v, _):
                 if let options = plan.observation.chargingCurrentOptions, !options.contains(v.raw) {
-                    problems.append(
-                        "'\(plan.unit.name)' does not accept max_charging_current \(v.raw) A over PI18 (MCHGCR offers \(options.map(String.init).joined(separator: ","))); set it on the LCD and add an accept entry"
-                    )
+                    problems.append(.chargingCurrentNotOffered(unit: name, amps: v.raw, offered: options))
                 }
             case .maxUtilityChargingCurrent(let v, _):
                 if let options = plan.observation.utilityChargingCurrentOptions, !options.contains(v.raw) {
-                    problems.append(
-                        "'\(plan.unit.name)' does not accept max_utility_charging_current \(v.raw) A over PI18 (MUCHGCR offers \(options.map(String.init).joined(separator: ",")))"
-                    )
+                    problems.append(.utilityChargingCurrentNotOffered(unit: name, amps: v.raw, offered: options))
                 }
             default: break
             }
         }
         return problems
     }
+}
+
+/// Why the planner refuses to plan a unit: one case per refusal.
+///
+/// ``description`` is the text `lvx plan` prints after `! `.
+public enum PlanProblem: Sendable, Hashable, CustomStringConvertible {
+    /// A stack member that keeps the rest of its stack from being planned.
+    public enum StackBlocker: Sendable, Hashable, CustomStringConvertible {
+        /// The member was not read.
+        case notRead(String)
+        /// The member was read but has problems of its own.
+        case unplannable(String)
+
+        /// The member's name.
+        public var name: String {
+            switch self {
+            case .notRead(let name), .unplannable(let name): name
+            }
+        }
+
+        /// `NAME (not read)` or `NAME`.
+        public var description: String {
+            switch self {
+            case .notRead(let name): "\(name) (not read)"
+            case .unplannable(let name): name
+            }
+        }
+    }
+
+    /// The unit's port answered with another serial number.
+    case serialMismatch(unit: String, port: String, answered: SerialNumber, expected: SerialNumber)
+    /// GS field 27 differs from the unit's `parallel_index:`, so the machine digit would address another unit.
+    case parallelIndexMismatch(unit: String, reported: Int, configured: Int)
+    /// A member of the unit's stack was not read or cannot be planned, so no member is.
+    case stackBlocked(stack: String, by: [StackBlocker])
+    /// Voltage writes are planned while `battery_type` (after the writes) is not `USER`.
+    case voltageWritesNeedUserBatteryType(unit: String, batteryType: SettingValue)
+    /// After every write the unit would break a cross-key rule.
+    case wouldEndWith(unit: String, SettingRules.Violation)
+    /// `MCHGCR` does not offer the planned `max_charging_current`.
+    case chargingCurrentNotOffered(unit: String, amps: Int, offered: [Int])
+    /// `MUCHGCR` does not offer the planned `max_utility_charging_current`.
+    case utilityChargingCurrentNotOffered(unit: String, amps: Int, offered: [Int])
+
+    public var description: String {
+        switch self {
+        case .serialMismatch(let unit, let port, let answered, let expected):
+            "port \(port) answers as serial \(answered), not \(expected); fix `port:` for '\(unit)' in lvx.yaml"
+        case .parallelIndexMismatch(let unit, let reported, let configured):
+            "'\(unit)' reports parallel index \(reported) but lvx.yaml says \(configured); the setters' machine digit would address another unit"
+        case .stackBlocked(let stack, let blockers):
+            "stack '\(stack)' is not planned because \(blockers.map(\.description).joined(separator: ", ")) cannot be"
+        case .voltageWritesNeedUserBatteryType(let unit, let type):
+            "'\(unit)' would get voltage writes while battery_type is \(SettingKey.batteryType.format(type)); the inverter only honours them with battery_type USER"
+        case .wouldEndWith(let unit, let violation):
+            "'\(unit)' would end with \(violation.message)"
+        case .chargingCurrentNotOffered(let unit, let amps, let offered):
+            "'\(unit)' does not accept max_charging_current \(amps) A over PI18 (MCHGCR offers \(Self.list(offered))); set it on the LCD and add an accept entry"
+        case .utilityChargingCurrentNotOffered(let unit, let amps, let offered):
+            "'\(unit)' does not accept max_utility_charging_current \(amps) A over PI18 (MUCHGCR offers \(Self.list(offered)))"
+        }
+    }
+
+    private static func list(_ options: [Int]) -> String { options.map(String.init).joined(separator: ",") }
 }

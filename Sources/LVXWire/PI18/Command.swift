@@ -60,36 +60,30 @@ public struct PI18Setter: Sendable, Hashable, CustomStringConvertible {
 
     /// Encodes `write` exactly as the PDF's formats: `POP1` (never `POP01`), `MCHGC0,060`,
     /// `BUCD480,540`, `000` for "full".
+    ///
+    /// The mnemonic, the machine digit and the field order come from the setter table,
+    /// ``SettingWrite/Kind``; each field is formatted by its key's kind: a choice as one digit, a
+    /// voltage as three digits of tenths, a current as three digits of amperes.
     public init(_ write: SettingWrite) throws(EncodingError) {
         self.write = write
-        switch write {
-        case .batteryType(let v): payload = "PBT" + (try Self.digit(v.raw, "battery_type"))
-        case .cutoffVoltage(let v): payload = "PSDV" + (try Self.tenths(v, "cutoff_voltage"))
-        case .stopVoltages(let discharge, let charge):
-            payload =
-                "BUCD" + (try Self.tenths(discharge, "stop_discharge_voltage")) + ","
-                + (try Self.tenths(charge, "stop_charge_voltage"))
-        case .chargeVoltages(let bulk, let float):
-            payload =
-                "MCHGV" + (try Self.tenths(bulk, "bulk_voltage")) + "," + (try Self.tenths(float, "float_voltage"))
-        case .maxUtilityChargingCurrent(let v, let index):
-            payload =
-                "MUCHGC" + (try Self.digit(index, "parallel index")) + ","
-                + (try Self.amps(v, "max_utility_charging_current"))
-        case .maxChargingCurrent(let v, let index):
-            payload =
-                "MCHGC" + (try Self.digit(index, "parallel index")) + "," + (try Self.amps(v, "max_charging_current"))
-        case .outputSourcePriority(let v): payload = "POP" + (try Self.digit(v.raw, "output_source_priority"))
-        case .chargerPriority(let v, let index):
-            payload =
-                "PCP" + (try Self.digit(index, "parallel index")) + "," + (try Self.digit(v.raw, "charger_priority"))
-        case .solarPowerPriority(let v): payload = "PSP" + (try Self.digit(v.raw, "solar_power_priority"))
-        case .gridTie(let v):
-            switch v.raw {
-            case 1: payload = "PEI"
-            case 0: payload = "PDI"
-            default: throw EncodingError(message: "grid_tie code \(v.raw) is neither 0 (disabled) nor 1 (enabled)")
+        let kind = write.kind
+        switch kind.mnemonic {
+        case .fixed(let mnemonic):
+            var fields: [String] = []
+            if let index = write.parallelIndex { fields.append(try Self.digit(index, "parallel index")) }
+            for (key, value) in zip(kind.keys, write.values) { fields.append(try Self.field(value, key)) }
+            payload = mnemonic + fields.joined(separator: ",")
+        case .perChoice(let mnemonics):
+            // Grid tie: the value's code picks PDI or PEI and is not sent as a field.
+            let key = kind.keys.first ?? .gridTie
+            let code = write.values.first?.raw ?? -1
+            guard mnemonics.indices.contains(code) else {
+                let names = mnemonics.indices.map { i in "\(i) (\(key.format(SettingValue(raw: i))))" }
+                throw EncodingError(
+                    message: "\(key.rawValue) code \(code) is neither \(names.joined(separator: " nor "))"
+                )
             }
+            payload = mnemonics[code]
         }
     }
 
@@ -103,18 +97,22 @@ public struct PI18Setter: Sendable, Hashable, CustomStringConvertible {
         return String(value)
     }
 
-    private static func tenths(_ value: SettingValue, _ what: String) throws(EncodingError) -> String {
-        guard (0...999).contains(value.raw) else {
-            throw EncodingError(message: "\(what) \(value.raw) tenths of a volt does not fit three digits")
+    /// One field of `key`: a choice as one digit, a voltage as three digits of tenths, a current as
+    /// three digits of amperes.
+    private static func field(_ value: SettingValue, _ key: SettingKey) throws(EncodingError) -> String {
+        switch key.kind {
+        case .choice: return try digit(value.raw, key.rawValue)
+        case .voltage:
+            guard (0...999).contains(value.raw) else {
+                throw EncodingError(message: "\(key.rawValue) \(value.raw) tenths of a volt does not fit three digits")
+            }
+            return threeDigits(value.raw)
+        case .current:
+            guard (0...999).contains(value.raw) else {
+                throw EncodingError(message: "\(key.rawValue) \(value.raw) A does not fit three digits")
+            }
+            return threeDigits(value.raw)
         }
-        return threeDigits(value.raw)
-    }
-
-    private static func amps(_ value: SettingValue, _ what: String) throws(EncodingError) -> String {
-        guard (0...999).contains(value.raw) else {
-            throw EncodingError(message: "\(what) \(value.raw) A does not fit three digits")
-        }
-        return threeDigits(value.raw)
     }
 }
 

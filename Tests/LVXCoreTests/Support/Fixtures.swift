@@ -1,4 +1,5 @@
 import LVXCore
+import LVXYAML
 
 /// The seed site: the two commissioned LVX6048 units in parallel on one EG4 LP4 v2 bank.
 enum Fixture {
@@ -86,24 +87,97 @@ struct Loaded {
     var codes: [String?] { diagnostics.map(\.code) }
 }
 
-/// Parses the given texts with ``MiniYAML`` and loads them.
+/// Parses `text` with the real libyaml parser, as `lvx` reads a file.
+func parseYAML(_ text: String, file: String) throws -> Node {
+    try YAMLParser.parse(Array(text.utf8), file: file)
+}
+
+/// The name the repository-example tests still call; it is ``parseYAML(_:file:)``, the real libyaml
+/// parser (the imitation it once named is gone).
+enum MiniYAML {
+    static func parse(_ text: String, file: String) throws -> Node { try parseYAML(text, file: file) }
+}
+
+/// Parses like ``parseYAML(_:file:)``, but lets a repeated mapping key through to the tree, so the
+/// loader's own duplicate-key and duplicate-serial checks can be tested.
+///
+/// libyaml itself accepts a repeated key; `YAMLParser` refuses it (`duplicateKey`). Each refused key
+/// is made unique by inserting a marker into the text, the text is parsed again, and the marker is
+/// removed from the tree, with the columns after it on its line moved back. Every other node is
+/// exactly what `YAMLParser` gives.
+func parseYAMLKeepingDuplicateKeys(_ text: String, file: String) throws -> Node {
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
+    var inserted: [Insertion] = []
+    while true {
+        let source = Array(lines.map { String($0) }.joined(separator: "\n").utf8)
+        let error: YAMLError
+        do {
+            return Insertion.unmark(try YAMLParser.parse(source, file: file), inserted)
+        } catch let caught {
+            error = caught
+        }
+        guard error.kind == .duplicateKey, inserted.count < lines.count else { throw error }
+        let line = error.location.line
+        var column = error.location.column
+        let first = lines[line - 1][column - 1]
+        if first == "\"" || first == "'" { column += 1 }
+        lines[line - 1].insert(contentsOf: Insertion.marker, at: column - 1)
+        inserted.append(Insertion(line: line, column: column))
+    }
+}
+
+/// Where ``parseYAMLKeepingDuplicateKeys(_:file:)`` inserted its marker.
+private struct Insertion {
+    static let marker = Array("lvxtestduplicate")
+
+    var line: Int
+    var column: Int
+
+    /// `node` with the markers removed from keys and the columns after them moved back.
+    static func unmark(_ node: Node, _ inserted: [Insertion]) -> Node {
+        switch node {
+        case .scalar(let text, let quoted, let location):
+            let isMarked = inserted.contains { $0.line == location.line } && text.hasPrefix(String(marker))
+            let unmarked = isMarked ? String(text.dropFirst(marker.count)) : text
+            return .scalar(unmarked, quoted: quoted, moved(location, inserted))
+        case .sequence(let items, let location):
+            return .sequence(items.map { unmark($0, inserted) }, moved(location, inserted))
+        case .mapping(let pairs, let location):
+            return .mapping(
+                pairs.map { (unmark($0.key, inserted), unmark($0.value, inserted)) },
+                moved(location, inserted)
+            )
+        }
+    }
+
+    private static func moved(_ location: SourceLocation, _ inserted: [Insertion]) -> SourceLocation {
+        let before = inserted.filter { $0.line == location.line && $0.column < location.column }.count
+        var out = location
+        out.column -= before * marker.count
+        return out
+    }
+}
+
+/// Parses the given texts with libyaml (``YAMLParser``) and loads them.
+///
+/// Repeated keys reach the loader (``parseYAMLKeepingDuplicateKeys(_:file:)``), which reports them.
 ///
 /// - Parameters:
 ///   - site: the text of `lvx.yaml`, or `nil` to leave the file out.
 ///   - profiles: profile texts by name, stored at `profiles/NAME.yaml` (a name with a `/` is a path).
 ///   - today: the date accept entries are compared with.
 /// - Returns: the state and every diagnostic.
-/// - Throws: ``MiniYAMLError`` when a test's text is not in the supported YAML subset.
+/// - Throws: ``YAMLError`` when a test's text is not YAML that lvx accepts (other than a repeated key).
 func load(
     _ site: String?,
     profiles: [String: String] = ["eg4-lp4-v2": Fixture.seedProfile],
     today: CivilDate = Fixture.today
 ) throws -> Loaded {
     var files: [String: Node] = [:]
-    if let site { files["lvx.yaml"] = try MiniYAML.parse(site, file: "lvx.yaml") }
+    if let site { files["lvx.yaml"] = try parseYAMLKeepingDuplicateKeys(site, file: "lvx.yaml") }
     for (name, text) in profiles {
         let path = name.contains("/") ? name : "profiles/\(name).yaml"
-        files[path] = try MiniYAML.parse(text, file: path)
+        files[path] = try parseYAMLKeepingDuplicateKeys(text, file: path)
     }
     let result = DesiredStateLoader.load(files: files, today: today)
     return Loaded(state: result.state, diagnostics: result.diagnostics)
