@@ -88,6 +88,32 @@ struct ReadOnlyTests {
         #expect(sim.settersReceived.isEmpty)
     }
 
+    @Test("status on a hidraw: port that is a regular file exits 1 and leaves the file byte-for-byte unchanged")
+    func statusOnRegularFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-file-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("hidraw0")
+        var generator = SystemRandomNumberGenerator()
+        let bytes = Data((0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try bytes.write(to: file)
+        let before = try FileManager.default.attributesOfItem(atPath: file.path)
+
+        let result = try lvx(["status", "hidraw:\(file.path)"])
+
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(
+            result.stderr.hasPrefix(
+                "error: hidraw:\(file.path): ID: cannot open the port: not a character device (a regular file)\n"
+            ),
+            "\(result)"
+        )
+        #expect(try Data(contentsOf: file) == bytes, "the file's bytes changed")
+        let after = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect(after[.size] as? Int == 2 << 20)
+        #expect(after[.modificationDate] as? Date == before[.modificationDate] as? Date)
+    }
+
     @Test("a unit given by serial is found by discovery among LVX_PORTS candidates")
     func discoveryBySerial() throws {
         let sim = try SimulatorProcess(["--site", "seeds"])
