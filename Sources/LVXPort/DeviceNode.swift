@@ -47,6 +47,11 @@ enum DeviceNode {
     }
 
     private static func notACharacterDevice(port: String, what: String) -> TransportError {
-        TransportError(kind: .open, port: port, detail: "not a character device (\(what))")
+        TransportError(
+            kind: .open,
+            port: port,
+            detail: "not a character device (\(what))",
+            openFailure: .notACharacterDevice
+        )
     }
 }

@@ -103,15 +103,38 @@ struct ReadOnlyTests {
 
         #expect(result.exitCode == 1, "\(result)")
         #expect(
-            result.stderr.hasPrefix(
-                "error: hidraw:\(file.path): ID: cannot open the port: not a character device (a regular file)\n"
-            ),
+            result.stderr == """
+                error: hidraw:\(file.path): ID: cannot open the port: not a character device (a regular file)
+                note: the port string names something that is not a serial device or hidraw node; use a port such as hidraw:/dev/hidraw0 or serial:/dev/ttyUSB0
+
+                """,
             "\(result)"
         )
         #expect(try Data(contentsOf: file) == bytes, "the file's bytes changed")
         let after = try FileManager.default.attributesOfItem(atPath: file.path)
         #expect(after[.size] as? Int == 2 << 20)
         #expect(after[.modificationDate] as? Date == before[.modificationDate] as? Date)
+    }
+
+    @Test("status on a missing hidraw node exits 1 with advice to check the cable and list the nodes")
+    func statusOnMissingNode() throws {
+        let result = try lvx(["status", "hidraw:/dev/lvx-nonexistent"])
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(
+            result.stderr == """
+                error: hidraw:/dev/lvx-nonexistent: ID: cannot open the port: open: no such file or directory (errno 2)
+                note: check the cable and the path; `ls /dev/hidraw*` lists the hidraw nodes
+
+                """,
+            "\(result)"
+        )
+        let serial = try lvx(["status", "serial:/dev/lvx-nonexistent"])
+        #expect(serial.exitCode == 1, "\(serial)")
+        #expect(
+            serial.stderr.hasSuffix(
+                "\nnote: check the cable and the path; `ls /dev/ttyUSB*` lists the USB-serial adapters\n"
+            )
+        )
     }
 
     @Test("a unit given by serial is found by discovery among LVX_PORTS candidates")

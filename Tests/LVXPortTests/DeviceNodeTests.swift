@@ -6,7 +6,7 @@ import Testing
 @testable import LVXPort
 
 /// `hidraw:` and `serial:` ports that name something other than a character device are refused
-/// before a single byte is read or written.
+/// before a single byte is read or written, and every open error says why it failed.
 @Suite struct DeviceNodeTests {
     /// A scratch directory holding a 2 MiB regular file of known bytes (more than one drain reads).
     final class Scratch {
@@ -49,6 +49,7 @@ import Testing
         let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
 
         #expect(error?.kind == .open)
+        #expect(error?.openFailure == .notACharacterDevice)
         #expect(error?.attempts == 1)
         #expect(
             error?.description == "\(address): ID: cannot open the port: not a character device (a regular file)"
@@ -68,6 +69,7 @@ import Testing
         let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
 
         #expect(error?.kind == .open)
+        #expect(error?.openFailure == .notACharacterDevice)
         #expect(error?.description == "\(address): ID: cannot open the port: not a character device (a directory)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.directory).isEmpty)
         #expect(try scratch.stamp(scratch.directory) == before)
@@ -84,6 +86,7 @@ import Testing
         }
 
         #expect(error?.kind == .open)
+        #expect(error?.openFailure == .notACharacterDevice)
         #expect(error?.detail == "cannot open the port: not a character device (a regular file); nothing was sent")
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: scratch.file))) == scratch.bytes)
         #expect(try scratch.stamp(scratch.file) == before)
@@ -96,5 +99,61 @@ import Testing
         #expect(DeviceNode.describe(S_IFIFO) == "a FIFO")
         #expect(DeviceNode.describe(S_IFBLK) == "a block device")
         #expect(DeviceNode.describe(S_IFSOCK) == "a socket")
+    }
+
+    @Test(
+        "open errors carry their cause, taken from errno",
+        arguments: [
+            (EACCES, DeviceError.OpenFailure.permissionDenied), (EPERM, .permissionDenied),
+            (ENOENT, .noSuchDevice), (ENXIO, .noSuchDevice), (ENODEV, .noSuchDevice),
+            (ECONNREFUSED, .connectionRefused), (ENOTTY, .notATerminal), (EBUSY, .busy),
+            (EIO, .other), (ETIMEDOUT, .other),
+        ]
+    )
+    func causeFromErrno(code: Int32, cause: DeviceError.OpenFailure) {
+        #expect(DeviceError.OpenFailure(errno: code) == cause)
+        #expect(Syscall.error("open", port: "hidraw:/x", kind: .open, code: code).openFailure == cause)
+        #expect(Syscall.error("read", port: "hidraw:/x", kind: .io, code: code).openFailure == nil)
+    }
+
+    @Test("a missing node is noSuchDevice; a character device that is no tty, on serial:, is notATerminal")
+    func causesThroughTheClient() async throws {
+        let missing = PI18Client(address: .hidraw(path: "/dev/lvx-no-such-node"), timing: fastTiming)
+        let gone = await #expect(throws: DeviceError.self) { try await missing.serialNumber() }
+        #expect(gone?.openFailure == .noSuchDevice)
+
+        let null = PI18Client(address: .serial(path: "/dev/null", baud: 2400), timing: fastTiming)
+        let notTTY = await #expect(throws: DeviceError.self) { try await null.serialNumber() }
+        #expect(notTTY?.kind == .open)
+        #expect(notTTY?.openFailure == .notATerminal)
+        #expect(
+            notTTY?.description
+                == "serial:/dev/null: ID: cannot open the port: tcgetattr: inappropriate ioctl for device (errno 25)"
+        )
+
+        let baud = PI18Client(address: .serial(path: "/dev/null", baud: 1234), timing: fastTiming)
+        let unsupported = await #expect(throws: DeviceError.self) { try await baud.serialNumber() }
+        #expect(unsupported?.openFailure == .other)
+    }
+
+    @Test("a refused TCP connection is connectionRefused")
+    func refusedConnection() async throws {
+        let responder = try Responder(tcpFraming: .stream, script: Inverter.healthy(serial: serialA))
+        let port = responder.tcpPort
+        responder.stop()
+        let client = PI18Client(address: .tcp(host: "127.0.0.1", port: port), timing: fastTiming)
+        let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
+        #expect(error?.kind == .open)
+        #expect(error?.openFailure == .connectionRefused)
+    }
+
+    @Test("errors that are not open errors carry no cause")
+    func noCauseOtherwise() async throws {
+        let responder = try Responder(framing: .stream) { _, _ in .silent }
+        defer { responder.stop() }
+        let client = PI18Client(address: .serial(path: responder.path, baud: 2400), timing: fastTiming)
+        let error = await #expect(throws: DeviceError.self) { try await client.serialNumber() }
+        #expect(error?.kind == .timeout)
+        #expect(error?.openFailure == nil)
     }
 }
