@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// A USB HID inverter through a Linux hidraw node: 8-byte output reports, no report-ID byte.
 ///

@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// An RS-232 or USB-serial line in raw mode: 2400 8N1 by default, no flow control.
 ///
