@@ -1,5 +1,7 @@
 /// Where an inverter is attached: a hidraw node, a serial line or a serial-over-TCP bridge.
 ///
+/// The one parser of port strings: the transports, the command line and `lvx validate` all use it.
+///
 /// The accepted spellings are
 /// - `/dev/hidrawN` or `hidraw:PATH`: USB HID, 8-byte reports;
 /// - `serial:PATH` with an optional `?baud=N` (default 2400), or any other device path such as
@@ -26,6 +28,9 @@ public enum PortAddress: Sendable, Hashable, CustomStringConvertible {
     public static let acceptedForms =
         "/dev/hidrawN, hidraw:PATH, serial:PATH[?baud=N], a device path such as "
         + "/dev/ttyUSB0, or tcp://HOST:PORT"
+
+    /// One example of each accepted form, as listed in the hints of `lvx validate`.
+    public static let examples = "hidraw:/dev/hidraw0, /dev/hidraw0, serial:/dev/ttyUSB0?baud=2400, tcp://HOST:PORT"
 
     /// Parses one port string.
     ///
@@ -155,9 +160,10 @@ public struct PortAddressError: Error, Sendable, Equatable, CustomStringConverti
         self.reason = reason
     }
 
-    public var description: String {
-        "port '\(text)' is not valid: \(reason); use \(PortAddress.acceptedForms)"
-    }
+    /// The string and what is wrong with it, without the accepted forms: `port 'COM3' is not valid: ...`.
+    public var summary: String { "port '\(text)' is not valid: \(reason)" }
+
+    public var description: String { "\(summary); use \(PortAddress.acceptedForms)" }
 }
 
 extension String {
