@@ -1,3 +1,5 @@
+import LVXCore
+
 /// A byte pipe to one inverter: open, drain, write one request frame, read one reply.
 ///
 /// Implementations are not thread-safe; one transport belongs to one ``PI18Client``, which uses it

@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// A USB HID inverter through a Linux hidraw node: 8-byte output reports, no report-ID byte.
 ///
@@ -25,16 +26,14 @@ public final class HidrawTransport: ByteTransport {
 
     public var isOpen: Bool { descriptor != nil }
 
-    /// Opens the node `O_RDWR | O_NONBLOCK | O_NOCTTY`.
+    /// Opens the node `O_RDWR | O_NONBLOCK | O_NOCTTY` and checks that it is a character device.
     ///
-    /// The corresponding C function is `open`.
+    /// The corresponding C functions are `open` and `fstat`.
+    /// - Throws: ``TransportError`` of kind `open` when the path cannot be opened or is not a
+    ///   character device (a regular file, a directory, ...); nothing is read or written then.
     public func open(deadline: Deadline) throws(TransportError) {
         guard descriptor == nil else { return }
-        let port = address.description
-        let fd = try Syscall.call("open", port: port, kind: .open) {
-            Glibc.open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        }
-        descriptor = PolledDescriptor(fd: fd, port: port)
+        descriptor = try DeviceNode.open(path, port: address.description)
     }
 
     public func close() { descriptor = nil }

@@ -169,7 +169,8 @@ public actor PI18Client: InverterDevice {
                 kind: problem.kind,
                 port: port,
                 command: setter.payload,
-                detail: problem.text + "; " + effect
+                detail: problem.text + "; " + effect,
+                openFailure: problem.openFailure
             )
         }
     }
@@ -182,6 +183,8 @@ public actor PI18Client: InverterDevice {
         var text: String
         /// Whether the request may have reached the device.
         var requestSent: Bool
+        /// For kind `open`: why the port could not be opened.
+        var openFailure: DeviceError.OpenFailure? = nil
     }
 
     /// Runs `query` with retries and decodes the reply with `decode`.
@@ -212,7 +215,8 @@ public actor PI18Client: InverterDevice {
                         port: port,
                         command: query.mnemonic,
                         detail: failure.text,
-                        attempts: attempt
+                        attempts: attempt,
+                        openFailure: failure.openFailure
                     )
                 }
                 problem = failure
@@ -254,7 +258,12 @@ public actor PI18Client: InverterDevice {
             case .open:
                 transport.close()
                 return .failure(
-                    Problem(kind: .open, text: "cannot open the port: " + error.message, requestSent: false)
+                    Problem(
+                        kind: .open,
+                        text: "cannot open the port: " + error.message,
+                        requestSent: false,
+                        openFailure: error.openFailure ?? .other
+                    )
                 )
             case .timeout:
                 var text = "\(error.detail) within \(timeout.shortText)"

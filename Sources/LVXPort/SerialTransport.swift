@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// An RS-232 or USB-serial line in raw mode: 2400 8N1 by default, no flow control.
 ///
@@ -19,9 +20,9 @@ public final class SerialTransport: ByteTransport {
 
     public var isOpen: Bool { descriptor != nil }
 
-    /// Opens and configures the line.
+    /// Opens the line, checks that it is a character device, and configures it.
     ///
-    /// The corresponding C functions are `open`, `tcgetattr`, `cfsetispeed`, `cfsetospeed`,
+    /// The corresponding C functions are `open`, `fstat`, `tcgetattr`, `cfsetispeed`, `cfsetospeed`,
     /// `tcsetattr` and `tcflush`.
     public func open(deadline: Deadline) throws(TransportError) {
         guard descriptor == nil else { return }
@@ -29,11 +30,9 @@ public final class SerialTransport: ByteTransport {
         guard let speed = Self.speed(baud) else {
             throw TransportError(kind: .open, port: port, detail: "baud \(baud) is not supported")
         }
-        let fd = try Syscall.call("open", port: port, kind: .open) {
-            Glibc.open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        }
         // Owned from here on, so a configuration failure closes it.
-        let opened = PolledDescriptor(fd: fd, port: port)
+        let opened = try DeviceNode.open(path, port: port)
+        let fd = opened.fd
         var settings = termios()
         try Syscall.call("tcgetattr", port: port, kind: .open) { tcgetattr(fd, &settings) }
         cfmakeraw(&settings)

@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// The one funnel through which LVXPort makes system calls (style R4).
 ///
@@ -55,7 +56,14 @@ enum Syscall {
     static func error(_ function: String, port: String, kind: TransportError.Kind, code: Int32) -> TransportError {
         let mapped: TransportError.Kind =
             (code == EIO || code == ENXIO || code == ENODEV) && kind == .io ? .closed : kind
-        return TransportError(kind: mapped, port: port, function: function, errno: code, detail: describe(code))
+        return TransportError(
+            kind: mapped,
+            port: port,
+            function: function,
+            errno: code,
+            detail: describe(code),
+            openFailure: mapped == .open ? DeviceError.OpenFailure(errno: code) : nil
+        )
     }
 
     /// `strerror` text, lower-cased, with the errno number: `no such file or directory (errno 2)`.
@@ -67,5 +75,19 @@ enum Syscall {
             text = "unknown error"
         }
         return text.prefix(1).lowercased() + text.dropFirst() + " (errno \(code))"
+    }
+}
+
+extension DeviceError.OpenFailure {
+    /// The cause an `errno` from `open`, `tcgetattr` or `connect` stands for.
+    init(errno code: Int32) {
+        switch code {
+        case EACCES, EPERM: self = .permissionDenied
+        case ENOENT, ENXIO, ENODEV: self = .noSuchDevice
+        case ECONNREFUSED: self = .connectionRefused
+        case ENOTTY: self = .notATerminal
+        case EBUSY: self = .busy
+        default: self = .other
+        }
     }
 }

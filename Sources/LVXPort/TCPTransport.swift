@@ -1,4 +1,5 @@
 import Glibc
+import LVXCore
 
 /// A serial-over-IP bridge: the PI18 bytes go over a TCP connection unchanged.
 ///

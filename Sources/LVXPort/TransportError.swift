@@ -1,3 +1,5 @@
+import LVXCore
+
 /// A failure of a byte transport, naming the port and, for system calls, the C function.
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure it was; the PI18 client maps it onto ``LVXCore/DeviceError/Kind``.
@@ -24,6 +26,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     public var detail: String
     /// For a read that timed out: the bytes that did arrive, for the error message.
     public var received: [UInt8]
+    /// For kind `open`: why the port could not be opened, when known.
+    public var openFailure: DeviceError.OpenFailure?
 
     public init(
         kind: Kind,
@@ -31,7 +35,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         function: String? = nil,
         errno: Int32? = nil,
         detail: String,
-        received: [UInt8] = []
+        received: [UInt8] = [],
+        openFailure: DeviceError.OpenFailure? = nil
     ) {
         self.kind = kind
         self.port = port
@@ -39,6 +44,7 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         self.errno = errno
         self.detail = detail
         self.received = received
+        self.openFailure = openFailure
     }
 
     /// The message without the port, such as `open: no such file or directory (errno 2)`.

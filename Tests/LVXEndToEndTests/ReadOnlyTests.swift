@@ -88,6 +88,55 @@ struct ReadOnlyTests {
         #expect(sim.settersReceived.isEmpty)
     }
 
+    @Test("status on a hidraw: port that is a regular file exits 1 and leaves the file byte-for-byte unchanged")
+    func statusOnRegularFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-file-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("hidraw0")
+        var generator = SystemRandomNumberGenerator()
+        let bytes = Data((0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try bytes.write(to: file)
+        let before = try FileManager.default.attributesOfItem(atPath: file.path)
+
+        let result = try lvx(["status", "hidraw:\(file.path)"])
+
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(
+            result.stderr == """
+                error: hidraw:\(file.path): ID: cannot open the port: not a character device (a regular file)
+                note: the port string names something that is not a serial device or hidraw node; use a port such as hidraw:/dev/hidraw0 or serial:/dev/ttyUSB0
+
+                """,
+            "\(result)"
+        )
+        #expect(try Data(contentsOf: file) == bytes, "the file's bytes changed")
+        let after = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect(after[.size] as? Int == 2 << 20)
+        #expect(after[.modificationDate] as? Date == before[.modificationDate] as? Date)
+    }
+
+    @Test("status on a missing hidraw node exits 1 with advice to check the cable and list the nodes")
+    func statusOnMissingNode() throws {
+        let result = try lvx(["status", "hidraw:/dev/lvx-nonexistent"])
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(
+            result.stderr == """
+                error: hidraw:/dev/lvx-nonexistent: ID: cannot open the port: open: no such file or directory (errno 2)
+                note: check the cable and the path; `ls /dev/hidraw*` lists the hidraw nodes
+
+                """,
+            "\(result)"
+        )
+        let serial = try lvx(["status", "serial:/dev/lvx-nonexistent"])
+        #expect(serial.exitCode == 1, "\(serial)")
+        #expect(
+            serial.stderr.hasSuffix(
+                "\nnote: check the cable and the path; `ls /dev/ttyUSB*` lists the USB-serial adapters\n"
+            )
+        )
+    }
+
     @Test("a unit given by serial is found by discovery among LVX_PORTS candidates")
     func discoveryBySerial() throws {
         let sim = try SimulatorProcess(["--site", "seeds"])

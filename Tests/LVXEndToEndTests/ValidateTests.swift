@@ -165,6 +165,24 @@ struct ValidateTests {
                 """
         ),
         Case(
+            name: "malformed port string, checked with the transports' parser",
+            edits: [
+                .edit(
+                    site,
+                    "lvx6048-2, profile: eg4-lp4-v2}",
+                    "lvx6048-2, profile: eg4-lp4-v2, port: \"serial:/dev/ttyUSB0?baud=2401\"}"
+                )
+            ],
+            stderr: """
+                lvx.yaml:4:66: error: port 'serial:/dev/ttyUSB0?baud=2401' is not valid: baud '2401' is not one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200
+                  "96142408100255": {name: lvx6048-2, profile: eg4-lp4-v2, port: "serial:/dev/ttyUSB0?baud=2401"}
+                                                                                 ^
+                note: accepted forms: hidraw:/dev/hidraw0, /dev/hidraw0, serial:/dev/ttyUSB0?baud=2400, tcp://HOST:PORT
+                1 error
+
+                """
+        ),
+        Case(
             name: "duplicate serial, short form",
             edits: [.edit(site, "\"96142408100255\"", "\"96142109100037\"")],
             stderr: """
@@ -281,6 +299,34 @@ struct ValidateTests {
         } else {
             #expect(result.stdout.isEmpty, "\(result)")
         }
+    }
+
+    @Test("the pre-receive hook rejects a push whose port: string does not parse, at its file:line:column")
+    func pushHookChecksPorts() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-hub-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let hub = base.appendingPathComponent("hub.git").path
+        let initResult = try lvx(["init", hub, "--bare"])
+        #expect(initResult.exitCode == 0, "\(initResult)")
+        let clone = base.appendingPathComponent("clone").path
+        let git = TemporaryRepository.gitEnvironment
+        #expect(try runCommand("/usr/bin/git", ["clone", "-q", hub, clone], environment: git).exitCode == 0)
+        try Self.profile.write(toFile: clone + "/" + Self.profilePath, atomically: true, encoding: .utf8)
+        let site = "units:\n  \"96142109100037\": {name: shed, profile: eg4-lp4-v2, port: \"tcp://bridge\"}\n"
+        try site.write(toFile: clone + "/lvx.yaml", atomically: true, encoding: .utf8)
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "add", "-A"], environment: git)
+        _ = try runCommand("/usr/bin/git", ["-C", clone, "commit", "-qm", "a unit on a bridge"], environment: git)
+
+        let rejected = try runCommand("/usr/bin/git", ["-C", clone, "push", "origin", "main"], environment: git)
+
+        #expect(rejected.exitCode != 0)
+        #expect(
+            rejected.stderr.contains(
+                "lvx.yaml:2:61: error: port 'tcp://bridge' is not valid: the port number is missing (tcp://HOST:PORT)"
+            ),
+            "\(rejected)"
+        )
+        #expect(rejected.stderr.contains("pre-receive hook declined"))
     }
 
     @Test("the compact seeds' site is valid")

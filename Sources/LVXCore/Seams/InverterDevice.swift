@@ -46,6 +46,27 @@ public struct DeviceError: Error, Sendable, Equatable, CustomStringConvertible {
         case encoding
     }
 
+    /// Why a port could not be opened, so the advice can fit the cause.
+    ///
+    /// The transports set it from `errno` (`EACCES`/`EPERM`, `ENOENT`/`ENXIO`/`ENODEV`,
+    /// `ECONNREFUSED`, `ENOTTY` from `tcgetattr`, `EBUSY`) and from the `fstat` check.
+    public enum OpenFailure: Sendable, Equatable, CaseIterable {
+        /// lvx may not open the device node (`EACCES`, `EPERM`).
+        case permissionDenied
+        /// The path or the device behind it does not exist (`ENOENT`, `ENXIO`, `ENODEV`).
+        case noSuchDevice
+        /// Nothing listens at the TCP bridge's address and port (`ECONNREFUSED`).
+        case connectionRefused
+        /// A `serial:` path is a character device but not a terminal (`ENOTTY`).
+        case notATerminal
+        /// A `hidraw:` or `serial:` path is a regular file, a directory or another non-device.
+        case notACharacterDevice
+        /// Another program holds the device (`EBUSY`).
+        case busy
+        /// Any other cause, such as an unresolvable host or an unsupported baud rate.
+        case other
+    }
+
     public var kind: Kind
     /// The port string, such as `hidraw:/dev/hidraw0`.
     public var port: String
@@ -55,13 +76,23 @@ public struct DeviceError: Error, Sendable, Equatable, CustomStringConvertible {
     public var detail: String
     /// How many attempts were made.
     public var attempts: Int
+    /// For kind `open`: why the port could not be opened, when the transport knows; else `nil`.
+    public var openFailure: OpenFailure?
 
-    public init(kind: Kind, port: String, command: String, detail: String, attempts: Int = 1) {
+    public init(
+        kind: Kind,
+        port: String,
+        command: String,
+        detail: String,
+        attempts: Int = 1,
+        openFailure: OpenFailure? = nil
+    ) {
         self.kind = kind
         self.port = port
         self.command = command
         self.detail = detail
         self.attempts = attempts
+        self.openFailure = openFailure
     }
 
     public var description: String {

@@ -205,8 +205,20 @@ private struct SiteDecoder {
                     draft.profileName = profile
                 }
             }
-            if let node = fields.value("port") {
-                draft.port = findings.string(node, label: "'port'", hint: "such as port: \"hidraw:/dev/hidraw1\"")
+            if let node = fields.value("port"),
+                let port = findings.string(node, label: "'port'", hint: "such as port: \"hidraw:/dev/hidraw1\"")
+            {
+                do throws(PortAddressError) {
+                    _ = try PortAddress(parsing: port)
+                    draft.port = port
+                } catch {
+                    findings.error(
+                        .malformedPort,
+                        at: node.location,
+                        error.summary,
+                        hint: "accepted forms: \(PortAddress.examples)"
+                    )
+                }
             }
             if let node = fields.value("parallel_index"), let index = parallelIndex(node) {
                 draft.parallelIndex = (index, node.location)

@@ -32,6 +32,8 @@ public enum ValidationCode: String, Sendable, CaseIterable {
     case voltageDependsOnBatteryType = "voltage-depends-on-battery-type"
     /// A serial number that is neither the short nor the raw `ID` form.
     case malformedSerial = "malformed-serial"
+    /// A unit's `port:` that is not a port string ``PortAddress`` accepts.
+    case malformedPort = "malformed-port"
     /// The same serial twice (short and raw forms count as the same).
     case duplicateSerial = "duplicate-serial"
     /// The same unit name twice.

@@ -31,13 +31,36 @@ extension CLIError {
     init(_ error: DeviceError) {
         let hint: String? =
             switch error.kind {
-            case .open: "check the port string and that no other program (such as powermon) holds the device"
+            case .open: Self.openHint(error)
             case .timeout: "check the cable and the baud rate; a unit that sleeps may need another try"
             case .badReply:
                 "the reply was discarded, never used as a value; try again or check for a second program on the port"
             default: nil
             }
         self.init(error.description, hint: hint)
+    }
+
+    /// What to do about a port that could not be opened, by cause.
+    private static func openHint(_ error: DeviceError) -> String {
+        switch error.openFailure {
+        case .permissionDenied:
+            "lvx may not open the device: install examples/udev/99-lvx.rules and add the user to the group "
+                + "'lvx' (hidraw) or 'dialout' (serial adapters), then log in again"
+        case .noSuchDevice:
+            error.port.hasPrefix("serial:")
+                ? "check the cable and the path; `ls /dev/ttyUSB*` lists the USB-serial adapters"
+                : "check the cable and the path; `ls /dev/hidraw*` lists the hidraw nodes"
+        case .connectionRefused:
+            "nothing accepts connections there: check the bridge's address and port and that it is running"
+        case .notATerminal, .notACharacterDevice:
+            "the port string names something that is not a serial device or hidraw node; "
+                + "use a port such as hidraw:/dev/hidraw0 or serial:/dev/ttyUSB0"
+        case .busy:
+            "another program (such as powermon) holds the device; stop it, or let `lvx apply` stop the "
+                + "services listed in apply.stop_units"
+        case .other, nil:
+            "check the port string and that no other program (such as powermon) holds the device"
+        }
     }
 
     init(_ error: RepositoryError) {

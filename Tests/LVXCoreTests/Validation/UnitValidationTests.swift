@@ -148,6 +148,65 @@ import Testing
         #expect(loaded.hints == ["such as port: \"hidraw:/dev/hidraw1\""])
     }
 
+    /// `lvx.yaml` with one unit whose `port:` is `port`, the value at line 5, column 11.
+    static func site(port: String) -> String {
+        """
+        units:
+          "96142109100037":
+            name: lvx6048-1
+            profile: eg4-lp4-v2
+            port: "\(port)"
+        """
+    }
+
+    @Test(
+        "a port string the transports would not accept is an error at the port value",
+        arguments: [
+            ("COM3", "it is neither a device path nor a hidraw:, serial: or tcp:// port"),
+            ("ttyUSB0", "it is neither a device path nor a hidraw:, serial: or tcp:// port"),
+            ("   ", "it is empty"),
+            ("serial:ttyUSB0", "the serial path must be absolute"),
+            (
+                "serial:/dev/ttyUSB0?baud=2401",
+                "baud '2401' is not one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200"
+            ),
+            ("/dev/ttyUSB0?parity=even", "the only serial option is ?baud=N"),
+            ("hidraw:dev/hidraw0", "the hidraw path must be absolute"),
+            ("hidraw:/dev/hidraw0?baud=9600", "hidraw ports take no options"),
+            ("/dev/hidraw0?baud=9600", "hidraw ports take no options"),
+            ("tcp://bridge", "the port number is missing (tcp://HOST:PORT)"),
+            ("tcp://:8899", "the host is empty"),
+            ("tcp://bridge:0", "'0' is not a port number from 1 to 65535"),
+            ("tcp://::1:80", "an IPv6 host must be written in brackets, [::1]"),
+            ("tcp://[::1:80", "the IPv6 host has no closing ']'"),
+            ("udp://bridge:23", "only tcp:// is supported as a network port"),
+        ]
+    )
+    func malformedPorts(port: String, reason: String) throws {
+        let loaded = try load(Self.site(port: port))
+        #expect(loaded.descriptions == ["lvx.yaml:5:11: error: port '\(port)' is not valid: \(reason)"])
+        #expect(
+            loaded.hints == [
+                "accepted forms: hidraw:/dev/hidraw0, /dev/hidraw0, serial:/dev/ttyUSB0?baud=2400, tcp://HOST:PORT"
+            ]
+        )
+        #expect(loaded.codes == ["malformed-port"])
+        #expect(loaded.state == nil)
+    }
+
+    @Test(
+        "every accepted form of port string is valid and kept as written",
+        arguments: [
+            "hidraw:/dev/hidraw0", "/dev/hidraw0", "serial:/dev/ttyUSB0?baud=2400", "/dev/ttyUSB0",
+            "serial:/dev/ttyS1?baud=9600", "tcp://10.0.0.5:8899", "tcp://[::1]:5000", "tcp://bridge.local:23",
+        ]
+    )
+    func acceptedPorts(port: String) throws {
+        let loaded = try load(Self.site(port: port))
+        #expect(loaded.descriptions == [])
+        #expect(try #require(loaded.state).units.first?.port == port)
+    }
+
     @Test(arguments: [("-1", "-1"), ("10", "10"), ("1.5", "1.5")])
     func parallelIndexOutOfRange(text: String, shown: String) throws {
         let loaded = try load("units:\n  \"96142109100037\": {name: a, profile: eg4-lp4-v2, parallel_index: \(text)}")
