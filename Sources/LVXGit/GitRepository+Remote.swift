@@ -257,12 +257,20 @@ struct RemoteHandle: ~Copyable {
 
     deinit { git_remote_free(pointer) }
 
-    /// The corresponding C function is `git_remote_lookup`.
+    /// Looks a remote up and, when it is reached over HTTP(S), loads the CA bundle that
+    /// ``LibGit2Runtime`` deferred.
+    ///
+    /// The corresponding C functions are `git_remote_lookup`, `git_remote_url` and `git_remote_pushurl`.
     static func lookup(_ repo: RepositoryPointer, _ name: String) throws(GitError) -> RemoteHandle {
         var out: OpaquePointer?
         try check(git_remote_lookup(&out, repo.raw, name), "git_remote_lookup")
         guard let out else { throw libraryError(-1, "git_remote_lookup") }
-        return RemoteHandle(pointer: out)
+        let remote = RemoteHandle(pointer: out)
+        let urls = [git_remote_url(out), git_remote_pushurl(out)].compactMap { $0.map { String(cString: $0) } }
+        if urls.contains(where: { $0.lowercased().hasPrefix("https://") || $0.lowercased().hasPrefix("http://") }) {
+            try LibGit2Runtime.loadDeferredCertificates()
+        }
+        return remote
     }
 }
 
