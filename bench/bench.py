@@ -25,7 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PROFILE = ROOT / "desired-state" / "profiles" / "eg4-lp4-v2.yaml"
-SEED = ROOT / "bench" / "seed" / "flash.py"
+# The seed program is rebuilt at run time from the stored seed beside the project root, into a
+# git-ignored folder (bench/seed/rebuild.py says how).
+SEED_SOURCE = ROOT.parent / "shared" / "seeds" / "000_ca02fe81a007f9d2.txt"
+SEED = ROOT / "bench" / "seed" / "build" / "flash.py"
 VENV_PYTHON = ROOT / ".venv-powermon" / "bin" / "python"
 BAUD = 2400
 SEEDS_DRIFT = [
@@ -488,8 +491,24 @@ def bench_overhead(b: Bench):
         b.stop(sim)
 
 
+def build_seed() -> str | None:
+    """Rebuilds SEED from SEED_SOURCE; returns why the comparison is skipped, or None when built."""
+    if not SEED_SOURCE.is_file():
+        return f"seed comparison skipped: ../shared/seeds/{SEED_SOURCE.name} (beside the project root) is absent"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "seed" / "rebuild.py"), str(SEED_SOURCE), str(SEED)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BenchError(r.stderr.strip() or f"bench/seed/rebuild.py exited {r.returncode}")
+    return None
+
+
 def bench_seed(b: Bench):
     print("the seed flash.py (powermon 1.0.18) for comparison", flush=True)
+    skipped = build_seed()
+    if skipped:
+        print(f"  {skipped}", flush=True)
+        b.notes.append(skipped)
+        return
     if not VENV_PYTHON.exists():
         b.notes.append(f"seed comparison skipped: {VENV_PYTHON} is missing (bench/run.sh makes it with pip)")
         return

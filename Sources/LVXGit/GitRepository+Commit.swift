@@ -355,10 +355,28 @@ extension GitRepository: HistoryStore {
         }
     }
 
+    /// The name lvx's own commits carry as author and committer (`commit(author: "lvx")`).
+    public static let agentName = "lvx"
+    /// The email lvx's own commits carry as author and committer, and the default email.
+    public static let agentEmail = "lvx@localhost"
+
+    /// Whether `commit` was made by lvx: its author *and* committer are both exactly
+    /// `lvx <lvx@localhost>`.
+    ///
+    /// The committer is checked as well as the author because a person who amends, rebases or
+    /// cherry-picks an lvx commit keeps its author but becomes its committer, so their edit is
+    /// not mistaken for lvx's. A message trailer would not do that: an amend keeps the message.
+    static func isAgentCommit(_ commit: borrowing Commit) -> Bool {
+        let author = commit.author
+        let committer = commit.committer
+        return author.name == agentName && author.email == agentEmail && committer.name == agentName
+            && committer.email == agentEmail
+    }
+
     /// Splits `Name <email>` into name and email; email `lvx@localhost` when none is given.
     static func identity(from author: String) -> (name: String, email: String) {
         var name = author
-        var email = "lvx@localhost"
+        var email = agentEmail
         if let open = author.lastIndex(of: "<"), let close = author.lastIndex(of: ">"), open < close {
             let inner = author[author.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
             if !inner.isEmpty { email = inner }
@@ -366,6 +384,6 @@ extension GitRepository: HistoryStore {
         }
         name = name.filter { !"<>\n\r\0".contains($0) }.trimmingCharacters(in: .whitespaces)
         email = email.filter { !"<>\n\r\0 ".contains($0) }
-        return (name.isEmpty ? "lvx" : name, email.isEmpty ? "lvx@localhost" : email)
+        return (name.isEmpty ? agentName : name, email.isEmpty ? agentEmail : email)
     }
 }

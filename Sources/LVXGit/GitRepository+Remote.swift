@@ -15,6 +15,35 @@ public enum UpstreamSync: Sendable, Equatable {
     case diverged(ahead: Int, behind: Int)
 }
 
+/// What ``GitRepository/pushToUpstream()`` did.
+public enum UpstreamPush: Sendable, Hashable {
+    /// The current branch has no upstream (`branch.NAME.remote` is not set).
+    case noUpstream
+    /// The upstream already has every commit of the branch.
+    case nothingToPush
+    /// This many commits, all made by lvx, were pushed.
+    case pushed(commits: Int)
+    /// Nothing was pushed: this many of the commits the upstream lacks were not made by lvx;
+    /// `first` is the oldest of them.
+    case heldBack(foreignCommits: Int, first: ForeignCommit)
+    /// Nothing was pushed: the upstream has commits the branch lacks, so it would reject the push.
+    case diverged(ahead: Int, behind: Int)
+}
+
+/// A commit lvx did not make, named for a log line.
+public struct ForeignCommit: Sendable, Hashable {
+    /// The first 12 hex digits of its id.
+    public var shortID: String
+    /// Its author's name (the email when the name is empty).
+    public var author: String
+
+    /// Creates a description of a commit.
+    public init(shortID: String, author: String) {
+        self.shortID = shortID
+        self.author = author
+    }
+}
+
 extension GitRepository {
     /// The current branch's upstream remote name, or `nil` when it has none.
     ///
@@ -96,48 +125,111 @@ extension GitRepository {
         }
     }
 
-    /// Pushes the current branch to its upstream branch; `false` when there is no upstream.
+    /// Pushes the current branch to its upstream branch, but only lvx's own work.
     ///
-    /// The corresponding C function is `git_remote_push`.
-    /// - Returns: whether a push was made.
+    /// Every commit the upstream lacks (reachable from the branch, not from the upstream's
+    /// remote-tracking ref as last fetched) must have been made by lvx: author and committer
+    /// `lvx <lvx@localhost>` (see ``GitRepository/agentName``). One commit by anyone else (a
+    /// person's unpushed commit in a clone lvx runs in, or an lvx commit a person amended) holds
+    /// the whole push back, since pushing the branch would publish it too. A branch the upstream
+    /// has moved past (diverged) is not pushed either: the upstream would reject it.
+    ///
+    /// The corresponding C functions are `git_revwalk_hide`, `git_graph_ahead_behind` and
+    /// `git_remote_push`.
+    /// - Returns: what happened.
     /// - Throws: ``GitError`` when the push fails or the remote rejects the update (for example
     ///   because someone pushed meanwhile; the next run fetches and pushes again).
-    @discardableResult
-    public func pushToUpstream() throws(GitError) -> Bool {
+    public func pushToUpstream() throws(GitError) -> UpstreamPush {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
-            guard let remoteName = try Self.upstreamRemote(repo, branch) else { return false }
-            let merge = try Self.buffer("git_branch_upstream_merge") {
-                git_branch_upstream_merge(&$0, repo.raw, branch)
+            guard let remoteName = try Self.upstreamRemote(repo, branch) else { return .noUpstream }
+            guard let local = try tip(of: branch, repo) else { return .nothingToPush }
+            let trackingName = try Self.buffer("git_branch_upstream_name") {
+                git_branch_upstream_name(&$0, repo.raw, branch)
             }
-            let remote = try RemoteHandle.lookup(repo, remoteName)
-            var options = git_push_options()
-            try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
-            let rejection = RejectionBox()
-            options.callbacks.payload = Unmanaged.passUnretained(rejection).toOpaque()
-            options.callbacks.push_update_reference = { name, status, payload in
-                if let status, let payload {
-                    let box = Unmanaged<RejectionBox>.fromOpaque(payload).takeUnretainedValue()
-                    box.message = "\(name.map { String(cString: $0) } ?? "?"): \(String(cString: status))"
-                }
-                return 0
-            }
-            let refspec = strdup("\(branch):\(merge)")
-            defer { free(refspec) }
-            var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
-            let code = strings.withUnsafeMutableBufferPointer { buffer in
-                var array = git_strarray(strings: buffer.baseAddress, count: 1)
-                return git_remote_push(remote.pointer, &array, &options)
-            }
-            try check(code, "git_remote_push")
-            if let message = rejection.message {
-                throw GitError(
-                    .library,
-                    "the upstream rejected the push of \(branch) (\(message))",
-                    hint: "someone pushed meanwhile; the next run fetches and pushes again"
+            let upstream = try tip(of: trackingName, repo)
+            if let upstream {
+                var ahead = 0
+                var behind = 0
+                var localOID = local.oid
+                var upstreamOID = upstream.oid
+                try check(
+                    git_graph_ahead_behind(&ahead, &behind, repo.raw, &localOID, &upstreamOID),
+                    "git_graph_ahead_behind"
                 )
+                if behind > 0 { return .diverged(ahead: ahead, behind: behind) }
+                if ahead == 0 { return .nothingToPush }
             }
-            return true
+            let pending = try Self.commits(from: local, notIn: upstream, repo)
+            var foreign: [ForeignCommit] = []
+            for id in pending {
+                let commit = try Commit.lookup(repo, id)
+                if !Self.isAgentCommit(commit) {
+                    let author = commit.author
+                    foreign.append(
+                        ForeignCommit(
+                            shortID: String(id.description.prefix(12)),
+                            author: author.name.isEmpty ? author.email : author.name
+                        )
+                    )
+                }
+            }
+            if let first = foreign.first { return .heldBack(foreignCommits: foreign.count, first: first) }
+            try push(branch, remoteName, repo)
+            return .pushed(commits: pending.count)
+        }
+    }
+
+    /// The commits reachable from `tip` but not from `base`, oldest first.
+    ///
+    /// The corresponding C functions are `git_revwalk_push` and `git_revwalk_hide`.
+    static func commits(
+        from tip: ObjectID,
+        notIn base: ObjectID?,
+        _ repo: RepositoryPointer
+    ) throws(GitError) -> [ObjectID] {
+        let walk = try Revwalk(repo, sorting: git_sort_t(GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue))
+        var tipOID = tip.oid
+        try check(git_revwalk_push(walk.pointer, &tipOID), "git_revwalk_push")
+        if var baseOID = base?.oid { try check(git_revwalk_hide(walk.pointer, &baseOID), "git_revwalk_hide") }
+        var out: [ObjectID] = []
+        while let id = try walk.next() { out.append(id) }
+        return out
+    }
+
+    /// Pushes `branch` to its upstream merge ref on `remoteName`.
+    ///
+    /// The corresponding C function is `git_remote_push`.
+    private func push(_ branch: String, _ remoteName: String, _ repo: RepositoryPointer) throws(GitError) {
+        let merge = try Self.buffer("git_branch_upstream_merge") {
+            git_branch_upstream_merge(&$0, repo.raw, branch)
+        }
+        let remote = try RemoteHandle.lookup(repo, remoteName)
+        var options = git_push_options()
+        try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
+        let rejection = RejectionBox()
+        options.callbacks.payload = Unmanaged.passUnretained(rejection).toOpaque()
+        options.callbacks.push_update_reference = { name, status, payload in
+            if let status, let payload {
+                let box = Unmanaged<RejectionBox>.fromOpaque(payload).takeUnretainedValue()
+                box.message = "\(name.map { String(cString: $0) } ?? "?"): \(String(cString: status))"
+            }
+            return 0
+        }
+        let refspec = strdup("\(branch):\(merge)")
+        defer { free(refspec) }
+        var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
+        let code = strings.withUnsafeMutableBufferPointer { buffer in
+            var array = git_strarray(strings: buffer.baseAddress, count: 1)
+            return git_remote_push(remote.pointer, &array, &options)
+        }
+        try check(code, "git_remote_push")
+        if let message = rejection.message {
+            throw GitError(
+                .library,
+                "the upstream rejected the push of \(branch) (\(message))",
+                hint: "someone pushed meanwhile; the next run fetches and pushes again"
+            )
         }
     }
 
@@ -165,12 +257,20 @@ struct RemoteHandle: ~Copyable {
 
     deinit { git_remote_free(pointer) }
 
-    /// The corresponding C function is `git_remote_lookup`.
+    /// Looks a remote up and, when it is reached over HTTP(S), loads the CA bundle that
+    /// ``LibGit2Runtime`` deferred.
+    ///
+    /// The corresponding C functions are `git_remote_lookup`, `git_remote_url` and `git_remote_pushurl`.
     static func lookup(_ repo: RepositoryPointer, _ name: String) throws(GitError) -> RemoteHandle {
         var out: OpaquePointer?
         try check(git_remote_lookup(&out, repo.raw, name), "git_remote_lookup")
         guard let out else { throw libraryError(-1, "git_remote_lookup") }
-        return RemoteHandle(pointer: out)
+        let remote = RemoteHandle(pointer: out)
+        let urls = [git_remote_url(out), git_remote_pushurl(out)].compactMap { $0.map { String(cString: $0) } }
+        if urls.contains(where: { $0.lowercased().hasPrefix("https://") || $0.lowercased().hasPrefix("http://") }) {
+            try LibGit2Runtime.loadDeferredCertificates()
+        }
+        return remote
     }
 }
 

@@ -155,6 +155,19 @@ public final class GitRepository: @unchecked Sendable {
         }
     }
 
+    /// The branch HEAD points at (`main`), or `nil` when HEAD is detached.
+    ///
+    /// A branch with no commits yet (unborn) is still named.
+    /// The corresponding C functions are `git_repository_head_detached` and `git_reference_lookup`.
+    /// - Throws: ``GitError`` when HEAD cannot be read.
+    public func currentBranch() throws(GitError) -> String? {
+        try locked { repo throws(GitError) in
+            if try check(git_repository_head_detached(repo.raw), "git_repository_head_detached") == 1 { return nil }
+            guard let branch = try Reference.lookup(repo, "HEAD").symbolicTarget else { return nil }
+            return Self.shortName(branch)
+        }
+    }
+
     /// The branch HEAD points at (`refs/heads/main`).
     func currentBranch(_ repo: RepositoryPointer) throws(GitError) -> String {
         let head = try Reference.lookup(repo, "HEAD")

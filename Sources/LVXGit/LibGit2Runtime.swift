@@ -12,6 +12,11 @@ internal import Foundation
 /// does (a `url.insteadOf` rewrite or an `init.defaultBranch` there would). Only the
 /// repository's own `config` file is read. fsync of the git directory is enabled, so a commit
 /// that returned is on disk. Owner validation stays on.
+///
+/// Initialisation does not parse the system CA bundle (`lvx_git_init_without_ca_bundle`): with
+/// mbedTLS, libgit2 1.5 would parse it for HTTPS on every start, which was about 40% of the
+/// instructions of `lvx validate`. lvx's remotes are paths, `file://` and ssh; before an
+/// `http(s)://` remote is used, ``loadDeferredCertificates()`` loads the bundle.
 final class LibGit2Runtime: Sendable {
     private static let state = RuntimeState()
 
@@ -26,6 +31,15 @@ final class LibGit2Runtime: Sendable {
     private init() {}
 
     deinit { Self.state.release() }
+
+    /// The CA file whose parsing initialisation deferred, or `nil` when none is pending (it was
+    /// loaded, or this libgit2 does not parse one at initialisation).
+    static var deferredCertificateFile: String? { state.deferredCertificateFile }
+
+    /// Loads the CA file initialisation deferred, so an HTTPS remote can verify its server.
+    ///
+    /// The corresponding C function is `git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)`.
+    static func loadDeferredCertificates() throws(GitError) { try state.loadCertificates() }
 
     /// How many runtime tokens are alive (0 when libgit2 is shut down).
     static var liveTokens: Int { state.liveTokens }
@@ -52,7 +66,7 @@ private final class RuntimeState: @unchecked Sendable {
     func retain() throws(GitError) {
         lock.lock()
         defer { lock.unlock() }
-        let count = git_libgit2_init()
+        let count = lvx_git_init_without_ca_bundle()
         guard count > 0 else { throw libraryError(count, "git_libgit2_init") }
         if count == 1 {
             do throws(GitError) {
@@ -71,6 +85,18 @@ private final class RuntimeState: @unchecked Sendable {
         defer { lock.unlock() }
         tokens -= 1
         if git_libgit2_shutdown() == 0 { removeEmptyDirectory() }
+    }
+
+    var deferredCertificateFile: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return lvx_git_deferred_ca_bundle().map { String(cString: $0) }
+    }
+
+    func loadCertificates() throws(GitError) {
+        lock.lock()
+        defer { lock.unlock() }
+        try check(lvx_git_load_deferred_ca_bundle(), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)")
     }
 
     func setFsync(_ enabled: Bool) {

@@ -93,6 +93,23 @@ struct Commit: ~Copyable {
     /// The full message, or the empty string.
     var message: String { git_commit_message(pointer).map { String(cString: $0) } ?? "" }
 
+    /// The author's name and email.
+    ///
+    /// The corresponding C function is `git_commit_author`.
+    var author: (name: String, email: String) { Self.identity(git_commit_author(pointer)) }
+
+    /// The committer's name and email: who last wrote the commit (an amend or a rebase changes it).
+    ///
+    /// The corresponding C function is `git_commit_committer`.
+    var committer: (name: String, email: String) { Self.identity(git_commit_committer(pointer)) }
+
+    private static func identity(_ signature: UnsafePointer<git_signature>?) -> (name: String, email: String) {
+        (
+            signature?.pointee.name.map { String(cString: $0) } ?? "",
+            signature?.pointee.email.map { String(cString: $0) } ?? ""
+        )
+    }
+
     /// The corresponding C function is `git_commit_tree`.
     func tree() throws(GitError) -> Tree {
         var out: OpaquePointer?

@@ -434,6 +434,44 @@ struct AgentTests {
         )
     }
 
+    @Test("run in a clone with a person's unpushed commit keeps its own commit local and says why")
+    func unpushedForeignCommit() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let origin = try Self.site()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-up-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let git = TemporaryRepository.gitEnvironment
+        let hub = base.appendingPathComponent("hub.git").path
+        let laptop = base.appendingPathComponent("laptop").path
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", "--bare", origin.path.path, hub], environment: git)
+        _ = try runCommand("/usr/bin/git", ["clone", "-q", hub, laptop], environment: git)
+        let hubBefore = try runCommand("/usr/bin/git", ["-C", hub, "rev-parse", "main"], environment: git).stdout
+        // A person tries a port in their clone and commits, but does not push.
+        let site = laptop + "/lvx.yaml"
+        let text = try String(contentsOfFile: site, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "{name: lvx6048-1, profile: eg4-lp4-v2}",
+            with: "{name: lvx6048-1, profile: eg4-lp4-v2, port: /dev/lvx-no-such-port}"
+        ).write(toFile: site, atomically: true, encoding: .utf8)
+        _ = try runCommand("/usr/bin/git", ["-C", laptop, "commit", "-qam", "try a port"], environment: git)
+        let personal = try runCommand("/usr/bin/git", ["-C", laptop, "rev-parse", "HEAD"], environment: git).stdout
+        let result = try lvx(
+            ["run"],
+            environment: ["LVX_REPO": laptop, "LVX_PORTS": sim.portList, "LVX_LOG": "stderr"]
+        )
+        #expect(result.exitCode == 1, "the broken port makes a unit unreachable: \(result)")
+        #expect(
+            result.stderr.contains(
+                "the branch has 1 commit(s) the upstream lacks that lvx did not make (\(personal.prefix(12)) by test); the run's commit stays local until they are pushed"
+            ),
+            "\(result)"
+        )
+        #expect(try runCommand("/usr/bin/git", ["-C", hub, "rev-parse", "main"], environment: git).stdout == hubBefore)
+        let local = try runCommand("/usr/bin/git", ["-C", laptop, "log", "--format=%s", "-2"], environment: git).stdout
+        #expect(local.hasPrefix("run "), "the run still committed locally: \(local)")
+        #expect(local.contains("try a port"))
+    }
+
     @Test("history lists the dated dumps with what changed; dump --at and diff --since read it back")
     func history() throws {
         let repo = try Self.site()

@@ -265,6 +265,20 @@ extension GitTests {
             }
         }
 
+        @Test("the current branch is named, unborn too, and nil when HEAD is detached")
+        func currentBranch() throws {
+            let directory = try TemporaryDirectory()
+            let path = try makeDesiredStateRepository(in: directory)
+            let repository = try GitRepository.open(path: path)
+            #expect(try repository.currentBranch() == "main")
+            try git("switch", "-q", "-c", "site/north", in: path)
+            #expect(try repository.currentBranch() == "site/north")
+            try git("checkout", "-q", "--detach", "HEAD", in: path)
+            #expect(try repository.currentBranch() == nil)
+            let unborn = try GitRepository.initialize(path: directory("fresh"), branch: "trunk")
+            #expect(try unborn.currentBranch() == "trunk")
+        }
+
         @Test(arguments: [
             ("lvx", "lvx", "lvx@localhost"),
             ("Ann Example <ann@example.com>", "Ann Example", "ann@example.com"),

@@ -261,7 +261,11 @@ struct Agent {
         )
         if upstream != .noUpstream {
             do {
-                try repository.pushToUpstream()
+                if case .heldBack(let count, let first) = try repository.pushToUpstream() {
+                    logger.warning(
+                        "the branch has \(count) commit(s) the upstream lacks that lvx did not make (\(first.shortID) by \(first.author)); the run's commit stays local until they are pushed"
+                    )
+                }
             } catch {
                 logger.warning("push to the upstream failed: \(error.description)")
             }

@@ -118,11 +118,9 @@ struct Site {
     /// Refuses a detached HEAD up front, for commands that must commit after touching inverters.
     ///
     /// The commit itself would refuse too, but only after the writes: `apply` would change the
-    /// inverters and then lose the record of it. (Read from the HEAD file, since the git adapter
-    /// does not expose the current branch.)
+    /// inverters and then lose the record of it.
     func requireBranch() throws {
-        let head = (repository.gitDirectory as NSString).appendingPathComponent("HEAD")
-        guard let text = try? String(contentsOfFile: head, encoding: .utf8), !text.hasPrefix("ref: ") else { return }
+        guard try repository.currentBranch() == nil else { return }
         throw CLIError(
             "HEAD is detached in \(repository.path); lvx commits only on a branch",
             hint: "check out a branch first (git switch main)"

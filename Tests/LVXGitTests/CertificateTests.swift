@@ -1,0 +1,26 @@
+import Foundation
+import LVXCore
+import Testing
+
+@testable import LVXGit
+
+extension GitTests {
+    /// libgit2's initialisation no longer parses the system CA bundle; an HTTPS remote loads it.
+    @Suite struct CertificateTests {
+        @Test("initialising libgit2 defers the CA bundle, and an https remote loads it through the real parser")
+        func caBundleIsDeferredUntilAnHTTPSRemote() throws {
+            let directory = try TemporaryDirectory()
+            let repo = try GitRepository.open(path: try makeDesiredStateRepository(in: directory))
+            // Debian's libgit2 1.5 (mbedTLS) parses this file in git_libgit2_init; the shim kept it.
+            #expect(LibGit2Runtime.deferredCertificateFile == "/etc/ssl/certs/ca-certificates.crt")
+            try git("remote", "add", "origin", "https://example.invalid/site.git", in: repo.path)
+            try git("config", "branch.main.remote", "origin", in: repo.path)
+            try git("config", "branch.main.merge", "refs/heads/main", in: repo.path)
+            // The fetch cannot succeed (.invalid never resolves), but the bundle is loaded first:
+            // the real mbedtls_x509_crt_parse_file ran and succeeded, or the lookup would throw.
+            let error = #expect(throws: GitError.self) { try repo.syncFromUpstream() }
+            #expect(error?.function == "git_remote_fetch", "\(String(describing: error))")
+            #expect(LibGit2Runtime.deferredCertificateFile == nil)
+        }
+    }
+}
