@@ -39,6 +39,7 @@ extension LVXCommand {
                 if let at {
                     let time = try DumpHistory.parseDate(at, endOfDay: true)
                     let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                    try history.requireKnownUnit(repositoryPath: repository.path)
                     var found: DumpHistory.Version?
                     try history.forEach(until: time) { version in
                         if version.dump.settings != nil { found = version }

@@ -23,6 +23,7 @@ extension LVXCommand {
                 let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
                 let to = try until.map { try DumpHistory.parseDate($0, endOfDay: true) }
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                try history.requireKnownUnit(repositoryPath: repository.path)
                 // Newest first, down to the first dump before --since (the baseline of the first shown).
                 var versions: [DumpHistory.Version] = []
                 try history.forEach(until: to) { version in
@@ -64,6 +65,7 @@ extension LVXCommand {
             try await execute {
                 let at = try DumpHistory.parseDate(since, endOfDay: true)
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                try history.requireKnownUnit(repositoryPath: repository.path)
                 var latest: DumpHistory.Version?
                 var found: DumpHistory.Version?
                 try history.forEach(until: nil) { version in
@@ -130,6 +132,35 @@ struct DumpHistory {
         } catch {
             throw CLIError("cannot read the history of \(path): \(error.description)")
         }
+    }
+
+    /// Throws when `unit` is neither a unit in `lvx.yaml` at HEAD nor has any dump in history,
+    /// with "did you mean" for a close name and the list of units.
+    func requireKnownUnit(repositoryPath: String) throws {
+        let site = try? Site.load(repositoryPath: repositoryPath, today: CivilDate(SystemClock().now()))
+        let desired = site?.state?.units.map(\.name) ?? []
+        if desired.contains(unit) { return }
+        var dumped = false
+        try forEach(until: nil) { _ in
+            dumped = true
+            return false
+        }
+        if dumped { return }
+        // Units with a dump at HEAD, such as one removed from lvx.yaml since.
+        let head = try? repository.resolve("HEAD")
+        let withDumps = ((try? head.map { try repository.list("dumps", at: $0) }) ?? []).compactMap {
+            path -> String? in
+            guard path.hasPrefix("dumps/"), path.hasSuffix(".yaml") else { return nil }
+            let name = String(path.dropFirst("dumps/".count).dropLast(".yaml".count))
+            return UnitDump.path(for: name) == path ? name : nil
+        }
+        var names: [String] = []
+        for name in desired + withDumps where !names.contains(name) { names.append(name) }
+        let suggestion = NameSuggestion.closest(to: unit, among: names).map { "; did you mean '\($0)'?" } ?? ""
+        throw CLIError(
+            "no unit named '\(unit)' in lvx.yaml and no dumps of it in history\(suggestion)",
+            hint: names.isEmpty ? "lvx.yaml names no units yet" : "the units are \(names.joined(separator: ", "))"
+        )
     }
 
     /// `YYYY-MM-DD` (start or end of that day, UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
