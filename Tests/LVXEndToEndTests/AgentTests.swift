@@ -424,9 +424,24 @@ struct AgentTests {
         #expect(lines.last?.contains("float_voltage 54.0 -> 53.5") == true)
         let at = try lvx(["dump", "lvx6048-1", "--at", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
         #expect(at.stdout.contains("\nfloat_voltage: 54.0\n"), "\(at)")
-        let diff = try lvx(["diff", "lvx6048-1", "--since", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
-        #expect(diff.exitCode == 2)
+        // Since the day of the second dump: the baseline is the dump before that day, not the newest.
+        let diff = try lvx(["diff", "lvx6048-1", "--since", "2026-11-21"], environment: ["LVX_REPO": repo.path.path])
+        #expect(diff.exitCode == 2, "\(diff)")
+        #expect(diff.stdout.hasPrefix("lvx6048-1: 2026-11-20T03:00:00Z ("))
         #expect(diff.stdout.contains("~ float_voltage 54.0 -> 53.5"))
+        let beforeAll = try lvx(
+            ["diff", "lvx6048-1", "--since", "2026-11-20"],
+            environment: ["LVX_REPO": repo.path.path]
+        )
+        #expect(beforeAll.exitCode == 1, "\(beforeAll)")
+        #expect(
+            beforeAll.stderr.hasPrefix(
+                "error: no dump of 'lvx6048-1' before 2026-11-20 to compare with; the first is from 2026-11-20T03:00:00Z\n"
+            )
+        )
+        let later = try lvx(["diff", "lvx6048-1", "--since", "2026-11-25"], environment: ["LVX_REPO": repo.path.path])
+        #expect(later.exitCode == 0, "\(later)")
+        #expect(later.stdout.hasPrefix("lvx6048-1: no dumps since 2026-11-25; the newest is from 2026-11-21T03:00:00Z"))
     }
 
     @Test("history of a unit that is not in lvx.yaml and has no dumps is an error with the closest name")

@@ -53,36 +53,53 @@ extension LVXCommand {
     /// `lvx diff UNIT --since DATE`: what changed on a unit since a baseline dump.
     struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show what changed on a unit since the dump taken at or before DATE (exit 0 none, 2 changes)."
+            abstract:
+                "Show what changed on a unit since DATE: its newest dump against the last one before DATE (exit 0 none, 2 changes)."
         )
 
         @Argument(help: "The unit's name.") var unit: String
-        @Option(help: ArgumentHelp("The baseline: the last dump taken on or before this date.", valueName: "date"))
+        @Option(
+            help: ArgumentHelp(
+                "The baseline: the last dump taken before this date (YYYY-MM-DD: before that day's 00:00 UTC).",
+                valueName: "date"
+            )
+        )
         var since: String
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
-                let at = try DumpHistory.parseDate(since, endOfDay: true)
+                let start = try DumpHistory.parseDate(since, endOfDay: false)
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
                 try history.requireKnownUnit(repositoryPath: repository.path)
                 var latest: DumpHistory.Version?
+                var oldest: DumpHistory.Version?
                 var found: DumpHistory.Version?
                 try history.forEach(until: nil) { version in
                     if latest == nil { latest = version }
-                    guard version.time <= at else { return true }
+                    oldest = version
+                    guard version.dump.takenAt < start else { return true }
                     found = version
                     return false
                 }
+                guard let latest else {
+                    throw CLIError("no dumps of '\(unit)' in history", hint: "`lvx run` commits a dump of every unit")
+                }
                 guard let baseline = found else {
+                    let first = oldest.map { "; the first is from \($0.dump.takenAt.iso8601)" } ?? ""
                     throw CLIError(
-                        "no dump of '\(unit)' on or before \(since)",
-                        hint: "`lvx history \(unit)` lists the dumps"
+                        "no dump of '\(unit)' before \(since) to compare with\(first)",
+                        hint: "pass a later date; `lvx history \(unit)` lists the dumps"
                     )
                 }
-                guard let latest else { return .failure }
-                let changes = latest.dump.changes(since: baseline.dump)
                 let out = Terminal.standardOutput
+                if baseline.commit == latest.commit {
+                    out.line(
+                        "\(unit): no dumps since \(since); the newest is from \(latest.dump.takenAt.iso8601) (\(latest.commit.prefix(12)))"
+                    )
+                    return .success
+                }
+                let changes = latest.dump.changes(since: baseline.dump)
                 out.line(
                     "\(unit): \(baseline.dump.takenAt.iso8601) (\(baseline.commit.prefix(12))) -> \(latest.dump.takenAt.iso8601) (\(latest.commit.prefix(12)))"
                 )
