@@ -488,9 +488,47 @@ struct AgentTests {
         #expect(lines.last?.contains("float_voltage 54.0 -> 53.5") == true)
         let at = try lvx(["dump", "lvx6048-1", "--at", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
         #expect(at.stdout.contains("\nfloat_voltage: 54.0\n"), "\(at)")
-        let diff = try lvx(["diff", "lvx6048-1", "--since", "2026-11-20"], environment: ["LVX_REPO": repo.path.path])
-        #expect(diff.exitCode == 2)
+        // Since the day of the second dump: the baseline is the dump before that day, not the newest.
+        let diff = try lvx(["diff", "lvx6048-1", "--since", "2026-11-21"], environment: ["LVX_REPO": repo.path.path])
+        #expect(diff.exitCode == 2, "\(diff)")
+        #expect(diff.stdout.hasPrefix("lvx6048-1: 2026-11-20T03:00:00Z ("))
         #expect(diff.stdout.contains("~ float_voltage 54.0 -> 53.5"))
+        let beforeAll = try lvx(
+            ["diff", "lvx6048-1", "--since", "2026-11-20"],
+            environment: ["LVX_REPO": repo.path.path]
+        )
+        #expect(beforeAll.exitCode == 1, "\(beforeAll)")
+        #expect(
+            beforeAll.stderr.hasPrefix(
+                "error: no dump of 'lvx6048-1' before 2026-11-20 to compare with; the first is from 2026-11-20T03:00:00Z\n"
+            )
+        )
+        let later = try lvx(["diff", "lvx6048-1", "--since", "2026-11-25"], environment: ["LVX_REPO": repo.path.path])
+        #expect(later.exitCode == 0, "\(later)")
+        #expect(later.stdout.hasPrefix("lvx6048-1: no dumps since 2026-11-25; the newest is from 2026-11-21T03:00:00Z"))
+    }
+
+    @Test("history of a unit that is not in lvx.yaml and has no dumps is an error with the closest name")
+    func historyOfUnknownUnit() throws {
+        let repo = try Self.site()
+        let env = ["LVX_REPO": repo.path.path]
+        let typo = try lvx(["history", "lvx6084-1"], environment: env)
+        #expect(typo.exitCode == 1, "\(typo)")
+        #expect(
+            typo.stderr == """
+                error: no unit named 'lvx6084-1' in lvx.yaml and no dumps of it in history; did you mean 'lvx6048-1'?
+                note: the units are lvx6048-1, lvx6048-2
+
+                """
+        )
+        let unknown = try lvx(["history", "nosuch"], environment: env)
+        #expect(unknown.exitCode == 1, "\(unknown)")
+        #expect(unknown.stderr.hasPrefix("error: no unit named 'nosuch' in lvx.yaml and no dumps of it in history\n"))
+        #expect(try lvx(["diff", "nosuch", "--since", "2026-11-20"], environment: env).exitCode == 1)
+        // A unit of lvx.yaml without dumps yet is known: an empty history, not an error.
+        let known = try lvx(["history", "lvx6048-2"], environment: env)
+        #expect(known.exitCode == 0, "\(known)")
+        #expect(known.stdout == "no dumps of 'lvx6048-2' in that range\n")
     }
 
     @Test("run reports progress to systemd with sd_notify STATUS= lines, including during apply")

@@ -35,13 +35,56 @@ struct FaultTests {
         #expect(result.seconds < 60, "took \(result.seconds) s")
     }
 
-    @Test("status of one hanging unit still reports the other, and exits 1")
+    @Test("status of one hanging unit still reports the other, with an error row for it, and exits 1")
     func partialStatus() throws {
         let sim = try SimulatorProcess(["--site", "seeds", "--fault", "96142408100255:hang-after=2"])
-        let result = try lvx(["status", sim.port(Self.unit1), sim.port("96142408100255"), "--timeout", "0.3"])
+        let ports = [sim.port(Self.unit1), sim.port("96142408100255")]
+        let result = try lvx(["status"] + ports + ["--timeout", "0.3"])
         #expect(result.exitCode == 1)
-        #expect(result.stdout.contains("96142109100037"))
-        #expect(result.stderr.contains(sim.port("96142408100255")))
+        let rows = result.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.count == 3, "a header and one row per unit: \(result)")
+        #expect(rows.dropFirst().first?.contains("96142109100037") == true)
+        let failed = try #require(rows.last)
+        #expect(failed.hasPrefix("-"))
+        #expect(failed.contains(ports[1]))
+        #expect(failed.contains("error: "), "\(failed)")
+        #expect(result.stderr.contains(ports[1]))
+        let json = try lvx(["status", "--json"] + ports + ["--timeout", "0.3"])
+        #expect(json.exitCode == 1)
+        let objects = try json.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.count == 2, "one object per unit: \(json)")
+        #expect(objects.first?["serial"] as? String == Self.unit1)
+        #expect(objects.first?["error"] == nil)
+        #expect(objects.last?["port"] as? String == ports[1])
+        #expect((objects.last?["error"] as? String)?.isEmpty == false, "\(json)")
+    }
+
+    @Test("status of every unit in lvx.yaml, one of them not found by discovery, reports both and exits 1")
+    func statusWithUndiscoveredUnit() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let repo = try TemporaryRepository()
+        let env = ["LVX_REPO": repo.path.path, "LVX_PORTS": sim.port(Self.unit1)]
+        let result = try lvx(["status", "--timeout", "0.3"], environment: env)
+        #expect(result.exitCode == 1)
+        #expect(result.stdout.contains("lvx6048-1       96142109100037  \(sim.port(Self.unit1))"), "\(result)")
+        #expect(
+            result.stdout.contains(
+                "lvx6048-2       96142408100255  -                         error: no inverter with serial 96142408100255 found"
+            ),
+            "\(result)"
+        )
+        #expect(result.stderr.contains("no inverter with serial 96142408100255 found"))
+        let json = try lvx(["status", "--json", "--timeout", "0.3"], environment: env)
+        #expect(json.exitCode == 1)
+        let lines = json.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(json)")
+        #expect(lines.first?.hasPrefix("{\"name\":\"lvx6048-1\",\"serial\":\"96142109100037\",") == true)
+        #expect(
+            lines.last
+                == "{\"name\":\"lvx6048-2\",\"serial\":\"96142408100255\",\"port\":null,\"error\":\"no inverter with serial 96142408100255 found by discovery\"}"
+        )
     }
 
     @Test("MOD 06 and an 18-field FWS decode without error")

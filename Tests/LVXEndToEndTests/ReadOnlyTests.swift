@@ -68,6 +68,28 @@ struct ReadOnlyTests {
         #expect(result.stderr.contains("wrote \(out) with 11 keys (1 skipped)"))
     }
 
+    @Test("dump --out creates the missing folders; a path it cannot write is an error worded by lvx")
+    func dumpOutFolders() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let out = base.appendingPathComponent("site/profiles/lvx6048-1.yaml").path
+        let result = try lvx(["dump", sim.port(Self.unit1), "--out", out])
+        #expect(result.exitCode == 0, "\(result)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("\nfloat_voltage: 54.0\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base.path + "/site/profiles") == ["lvx6048-1.yaml"])
+        // A file where a folder should be.
+        let blocked = base.appendingPathComponent("site/profiles/lvx6048-1.yaml/inner.yaml").path
+        let failed = try lvx(["dump", sim.port(Self.unit1), "--out", blocked])
+        #expect(failed.exitCode == 1)
+        #expect(failed.stderr == "error: cannot write '\(blocked)': '\(out)' is not a folder\n")
+        // A folder where the file should be.
+        let folder = base.appendingPathComponent("site").path
+        let onFolder = try lvx(["dump", sim.port(Self.unit1), "--out", folder])
+        #expect(onFolder.exitCode == 1)
+        #expect(onFolder.stderr == "error: cannot write '\(folder)': is a directory\n", "\(onFolder)")
+    }
+
     @Test("status prints each unit, as a table and as JSON, with the decoded fields under stable names")
     func status() throws {
         let sim = try SimulatorProcess(["--site", "seeds", "--fault", "\(Self.unit2):mode=06"])

@@ -13,7 +13,12 @@ extension LVXCommand {
         @Argument(help: "The unit: a port string, a serial number, or a unit name.")
         var unit: String
 
-        @Option(help: ArgumentHelp("Write the profile to this file instead of standard output.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Write the profile to this file instead of standard output, creating missing folders.",
+                valueName: "file"
+            )
+        )
         var out: String?
 
         @Option(
@@ -34,6 +39,7 @@ extension LVXCommand {
                 if let at {
                     let time = try DumpHistory.parseDate(at, endOfDay: true)
                     let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                    try history.requireKnownUnit(repositoryPath: repository.path)
                     var found: DumpHistory.Version?
                     try history.forEach(until: time) { version in
                         if version.dump.settings != nil { found = version }
@@ -61,11 +67,7 @@ extension LVXCommand {
                 }
                 let text = try ProfileText.render(dump, source: source)
                 if let out {
-                    do {
-                        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-                    } catch {
-                        throw CLIError("cannot write '\(out)': \(error.localizedDescription)")
-                    }
+                    try ProfileText.write(text, to: out)
                     let skipped = dump.skipped.isEmpty ? "" : " (\(dump.skipped.count) skipped)"
                     Terminal.standardError.line("wrote \(out) with \(dump.settings.count) keys\(skipped)")
                 } else {
@@ -87,5 +89,55 @@ enum ProfileText {
             )
         }
         return try YAMLEmitter.renderCommented(entries, header: dump.headerLines(source: source))
+    }
+}
+
+extension ProfileText {
+    /// Writes `text` to `path` through a temporary file and a rename, so readers never see half a
+    /// file, creating the folders above it that are missing.
+    static func write(_ text: String, to path: String) throws {
+        func failure(_ why: String) -> CLIError { CLIError("cannot write '\(path)': \(why)") }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            var prefix = folder.hasPrefix("/") ? "/" : ""
+            for component in folder.split(separator: "/") {
+                prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+                if mkdir(prefix, 0o777) == 0 { continue }
+                let code = errno
+                var info = stat()
+                if code == EEXIST, stat(prefix, &info) == 0 {
+                    if info.st_mode & S_IFMT == S_IFDIR { continue }
+                    throw failure("'\(prefix)' is not a folder")
+                }
+                throw failure("cannot create '\(prefix)': \(describe(code))")
+            }
+        }
+        let temporary = "\(path).lvx-\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw failure(describe(errno)) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw failure(describe(code))
+            }
+            bytes = bytes.dropFirst(n)
+        }
+        let closed = close(fd) == 0 ? 0 : errno
+        guard closed == 0, rename(temporary, path) == 0 else {
+            let code = closed != 0 ? closed : errno
+            unlink(temporary)
+            throw failure(describe(code))
+        }
+    }
+
+    /// `strerror`'s text, lower-cased: `permission denied`.
+    static func describe(_ code: Int32) -> String {
+        let text = strerror(code).map { String(cString: $0) } ?? "error \(code)"
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 }

@@ -23,6 +23,7 @@ extension LVXCommand {
                 let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
                 let to = try until.map { try DumpHistory.parseDate($0, endOfDay: true) }
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                try history.requireKnownUnit(repositoryPath: repository.path)
                 // Newest first, down to the first dump before --since (the baseline of the first shown).
                 var versions: [DumpHistory.Version] = []
                 try history.forEach(until: to) { version in
@@ -52,35 +53,53 @@ extension LVXCommand {
     /// `lvx diff UNIT --since DATE`: what changed on a unit since a baseline dump.
     struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show what changed on a unit since the dump taken at or before DATE (exit 0 none, 2 changes)."
+            abstract:
+                "Show what changed on a unit since DATE: its newest dump against the last one before DATE (exit 0 none, 2 changes)."
         )
 
         @Argument(help: "The unit's name.") var unit: String
-        @Option(help: ArgumentHelp("The baseline: the last dump taken on or before this date.", valueName: "date"))
+        @Option(
+            help: ArgumentHelp(
+                "The baseline: the last dump taken before this date (YYYY-MM-DD: before that day's 00:00 UTC).",
+                valueName: "date"
+            )
+        )
         var since: String
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
-                let at = try DumpHistory.parseDate(since, endOfDay: true)
+                let start = try DumpHistory.parseDate(since, endOfDay: false)
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
+                try history.requireKnownUnit(repositoryPath: repository.path)
                 var latest: DumpHistory.Version?
+                var oldest: DumpHistory.Version?
                 var found: DumpHistory.Version?
                 try history.forEach(until: nil) { version in
                     if latest == nil { latest = version }
-                    guard version.time <= at else { return true }
+                    oldest = version
+                    guard version.dump.takenAt < start else { return true }
                     found = version
                     return false
                 }
+                guard let latest else {
+                    throw CLIError("no dumps of '\(unit)' in history", hint: "`lvx run` commits a dump of every unit")
+                }
                 guard let baseline = found else {
+                    let first = oldest.map { "; the first is from \($0.dump.takenAt.iso8601)" } ?? ""
                     throw CLIError(
-                        "no dump of '\(unit)' on or before \(since)",
-                        hint: "`lvx history \(unit)` lists the dumps"
+                        "no dump of '\(unit)' before \(since) to compare with\(first)",
+                        hint: "pass a later date; `lvx history \(unit)` lists the dumps"
                     )
                 }
-                guard let latest else { return .failure }
-                let changes = latest.dump.changes(since: baseline.dump)
                 let out = Terminal.standardOutput
+                if baseline.commit == latest.commit {
+                    out.line(
+                        "\(unit): no dumps since \(since); the newest is from \(latest.dump.takenAt.iso8601) (\(latest.commit.prefix(12)))"
+                    )
+                    return .success
+                }
+                let changes = latest.dump.changes(since: baseline.dump)
                 out.line(
                     "\(unit): \(baseline.dump.takenAt.iso8601) (\(baseline.commit.prefix(12))) -> \(latest.dump.takenAt.iso8601) (\(latest.commit.prefix(12)))"
                 )
@@ -130,6 +149,35 @@ struct DumpHistory {
         } catch {
             throw CLIError("cannot read the history of \(path): \(error.description)")
         }
+    }
+
+    /// Throws when `unit` is neither a unit in `lvx.yaml` at HEAD nor has any dump in history,
+    /// with "did you mean" for a close name and the list of units.
+    func requireKnownUnit(repositoryPath: String) throws {
+        let site = try? Site.load(repositoryPath: repositoryPath, today: CivilDate(SystemClock().now()))
+        let desired = site?.state?.units.map(\.name) ?? []
+        if desired.contains(unit) { return }
+        var dumped = false
+        try forEach(until: nil) { _ in
+            dumped = true
+            return false
+        }
+        if dumped { return }
+        // Units with a dump at HEAD, such as one removed from lvx.yaml since.
+        let head = try? repository.resolve("HEAD")
+        let withDumps = ((try? head.map { try repository.list("dumps", at: $0) }) ?? []).compactMap {
+            path -> String? in
+            guard path.hasPrefix("dumps/"), path.hasSuffix(".yaml") else { return nil }
+            let name = String(path.dropFirst("dumps/".count).dropLast(".yaml".count))
+            return UnitDump.path(for: name) == path ? name : nil
+        }
+        var names: [String] = []
+        for name in desired + withDumps where !names.contains(name) { names.append(name) }
+        let suggestion = NameSuggestion.closest(to: unit, among: names).map { "; did you mean '\($0)'?" } ?? ""
+        throw CLIError(
+            "no unit named '\(unit)' in lvx.yaml and no dumps of it in history\(suggestion)",
+            hint: names.isEmpty ? "lvx.yaml names no units yet" : "the units are \(names.joined(separator: ", "))"
+        )
     }
 
     /// `YYYY-MM-DD` (start or end of that day, UTC) or `YYYY-MM-DDTHH:MM:SSZ`.

@@ -10,9 +10,7 @@ extension LVXCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a desired-state repository from the template, with git hooks that validate pushes.",
             discussion: """
-                The pre-receive hook runs `lvx validate --rev NEW` for each pushed branch, so an invalid
-                desired state is rejected with its file:line:column errors. The post-receive hook starts
-                lvx-run.service without waiting (or runs $LVX_RUN_ON_PUSH in the background when set).
+                The pre-receive hook runs `lvx validate --rev NEW` for each pushed branch, so an invalid desired state is rejected with its file:line:column errors. The post-receive hook starts lvx-run.service without waiting (or runs $LVX_RUN_ON_PUSH in the background when set).
                 """
         )
 

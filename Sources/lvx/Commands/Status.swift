@@ -20,61 +20,91 @@ extension LVXCommand {
         func run() async throws {
             try await execute {
                 let resolver = UnitResolver(device: device, repository: repository)
-                let targets = try await resolver.resolve(units.isEmpty ? try resolver.allDesiredUnitRefs() : units)
-                let results = await readConcurrently(targets) { target in
+                let resolved = try await resolver.resolveEach(
+                    units.isEmpty ? try resolver.allDesiredUnitRefs() : units
+                )
+                let targets = resolved.compactMap { try? $0.get() }
+                var reports = await readConcurrently(targets) { target in
                     try await UnitReport.read(from: target.device, knownSerial: target.serial)
-                }
+                }[...]
                 let out = Terminal.standardOutput
-                var failed = false
                 if !json {
                     out.line(
                         pad("UNIT", 16) + pad("SERIAL", 16) + pad("PORT", 26) + pad("FIRMWARE", 19) + pad("MODE", 14)
                             + pad("FAULT", 22) + pad("PARALLEL", 22) + "BATTERY"
                     )
                 }
-                for (target, result) in zip(targets, results) {
-                    switch result {
-                    case .success(let report):
-                        if json {
-                            var object = report.json
-                            if case .object(var pairs) = object, let name = target.name {
-                                pairs.insert(("name", .string(name)), at: 0)
-                                object = .object(pairs)
-                            }
-                            out.line(object.text)
-                        } else {
-                            let fault =
-                                report.faults.fault.isFault
-                                ? out.paint("\(report.faults.fault.code) \(report.faults.fault.name)", .red) : "none"
-                            out.line(
-                                pad(target.name ?? "-", 16) + pad(report.serial?.digits ?? "-", 16)
-                                    + pad(report.port, 26)
-                                    + pad(
-                                        "\(report.firmware.main)/\(report.firmware.slave1)/\(report.firmware.slave2)",
-                                        19
-                                    )
-                                    + pad("\(report.mode.name) (\(report.mode.code))", 14)
-                                    + pad(fault, 22) + pad(report.parallelRole, 22)
-                                    + "\(tenths(report.status.batteryVoltage)) V"
+                // Every unit gets its row, in the order asked: a report, or what went wrong.
+                var errors: [CLIError] = []
+                for resolution in resolved {
+                    let row: Row
+                    switch resolution {
+                    case .failure(let unresolved):
+                        row = .failed(
+                            name: unresolved.name,
+                            serial: unresolved.serial.digits,
+                            port: nil,
+                            error: "no inverter with serial \(unresolved.serial) found by discovery"
+                        )
+                        errors.append(unresolved.error)
+                    case .success(let target):
+                        switch reports.removeFirst() {
+                        case .success(let report):
+                            row = .answered(name: target.name, report: report)
+                        case .failure(let error):
+                            row = .failed(
+                                name: target.name,
+                                serial: target.serial?.digits,
+                                port: target.device.port,
+                                error: "\(error.command): \(error.detail)"
+                                    + (error.attempts > 1 ? " after \(error.attempts) attempts" : "")
                             )
+                            errors.append(CLIError(error))
                         }
-                    case .failure(let error):
-                        failed = true
-                        let cli = CLIError(error)
-                        if json {
-                            out.line(
-                                JSONValue.object([
-                                    ("name", target.name.map { .string($0) } ?? .null),
-                                    ("serial", target.serial.map { .string($0.digits) } ?? .null),
-                                    ("port", .string(target.device.port)),
-                                    ("error", .string(error.description)),
-                                ]).text
-                            )
-                        }
-                        Terminal.standardError.error(cli.message, hint: cli.hint)
                     }
+                    out.line(json ? row.json.text : row.text(on: out))
                 }
-                return failed ? .failure : .success
+                for error in errors { Terminal.standardError.error(error.message, hint: error.hint) }
+                return errors.isEmpty ? .success : .failure
+            }
+        }
+
+        /// One unit's line of the table or of the JSON output.
+        enum Row {
+            case answered(name: String?, report: UnitReport)
+            case failed(name: String?, serial: String?, port: String?, error: String)
+
+            func text(on out: Terminal) -> String {
+                switch self {
+                case .answered(let name, let report):
+                    let fault =
+                        report.faults.fault.isFault
+                        ? out.paint("\(report.faults.fault.code) \(report.faults.fault.name)", .red) : "none"
+                    return pad(name ?? "-", 16) + pad(report.serial?.digits ?? "-", 16) + pad(report.port, 26)
+                        + pad("\(report.firmware.main)/\(report.firmware.slave1)/\(report.firmware.slave2)", 19)
+                        + pad("\(report.mode.name) (\(report.mode.code))", 14)
+                        + pad(fault, 22) + pad(report.parallelRole, 22)
+                        + "\(tenths(report.status.batteryVoltage)) V"
+                case .failed(let name, let serial, let port, let error):
+                    return pad(name ?? "-", 16) + pad(serial ?? "-", 16) + pad(port ?? "-", 26)
+                        + out.paint("error: \(error)", .red)
+                }
+            }
+
+            /// The report's object, or `name`, `serial`, `port` and `error`; each with `name` first.
+            var json: JSONValue {
+                switch self {
+                case .answered(let name, let report):
+                    guard case .object(let pairs) = report.json else { return report.json }
+                    return .object([("name", name.map { .string($0) } ?? .null)] + pairs)
+                case .failed(let name, let serial, let port, let error):
+                    return .object([
+                        ("name", name.map { .string($0) } ?? .null),
+                        ("serial", serial.map { .string($0) } ?? .null),
+                        ("port", port.map { .string($0) } ?? .null),
+                        ("error", .string(error)),
+                    ])
+                }
             }
         }
     }

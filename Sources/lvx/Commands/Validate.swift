@@ -6,7 +6,12 @@ extension LVXCommand {
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Check lvx.yaml and the profiles at a revision; report every problem at once (exit 0 valid, 1 invalid)."
+                "Check lvx.yaml and the profiles at a revision; report every problem at once (exit 0 valid, 1 invalid).",
+            discussion: """
+                The files are read from git objects at the revision, never from the working tree, so commit an edit before checking it. Each problem is printed as file:line:column: error: message, with the source line, a caret under the value and a note saying what to do.
+
+                The pre-receive hook installed by `lvx init` runs this on every pushed branch and rejects a push that has an error.
+                """
         )
 
         @OptionGroup var repository: RepositoryOptions

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One output stream, with colour only when it is a terminal and `NO_COLOR` is unset.
+/// One output stream, with colour only when it is a terminal that wants colour.
 struct Terminal: Sendable {
     let fd: Int32
     let colour: Bool
@@ -10,7 +10,14 @@ struct Terminal: Sendable {
 
     init(fd: Int32) {
         self.fd = fd
-        self.colour = isatty(fd) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        self.colour = isatty(fd) == 1 && Self.environmentAllowsColour(ProcessInfo.processInfo.environment)
+    }
+
+    /// Whether the environment allows colour: not when `NO_COLOR` is set to a non-empty value
+    /// (no-color.org: an empty `NO_COLOR=` does not count), and not on `TERM=dumb`.
+    static func environmentAllowsColour(_ environment: [String: String]) -> Bool {
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
+        return environment["TERM"] != "dumb"
     }
 
     func write(_ text: String) {

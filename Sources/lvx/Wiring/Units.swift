@@ -37,27 +37,38 @@ struct UnitResolver {
 
     /// Resolves every reference; serials are found by one discovery pass shared by all of them.
     func resolve(_ refs: [String]) async throws -> [Target] {
+        try await resolveEach(refs).map { result in
+            switch result {
+            case .success(let target): target
+            case .failure(let unresolved): throw unresolved.error
+            }
+        }
+    }
+
+    /// Resolves every reference, like ``resolve(_:)``, but a unit that discovery did not find is a
+    /// failure in its own place rather than an error for all (`status` still reports the others).
+    func resolveEach(_ refs: [String]) async throws -> [Result<Target, Unresolved>] {
         var desired: DesiredState?
         if refs.contains(where: { !Self.isPortString($0) && SerialNumber($0) == nil })
             || refs.contains(where: { SerialNumber($0) != nil })
         {
             desired = try? Site.load(repositoryPath: repository.path, today: CivilDate(SystemClock().now())).state
         }
-        var targets: [Target?] = Array(repeating: nil, count: refs.count)
+        var targets: [Result<Target, Unresolved>?] = Array(repeating: nil, count: refs.count)
         var wanted: [(Int, SerialNumber, String?)] = []
         for (i, ref) in refs.enumerated() {
             if Self.isPortString(ref) {
-                targets[i] = Target(name: nil, serial: nil, device: try client(ref))
+                targets[i] = .success(Target(name: nil, serial: nil, device: try client(ref)))
             } else if let serial = SerialNumber(ref) {
                 let unit = desired?.unit(serial: serial)
                 if let port = unit?.port {
-                    targets[i] = Target(name: unit?.name, serial: serial, device: try client(port))
+                    targets[i] = .success(Target(name: unit?.name, serial: serial, device: try client(port)))
                 } else {
                     wanted.append((i, serial, unit?.name))
                 }
             } else if let unit = desired?.unit(named: ref) {
                 if let port = unit.port {
-                    targets[i] = Target(name: unit.name, serial: unit.serial, device: try client(port))
+                    targets[i] = .success(Target(name: unit.name, serial: unit.serial, device: try client(port)))
                 } else {
                     wanted.append((i, unit.serial, unit.name))
                 }
@@ -74,13 +85,15 @@ struct UnitResolver {
             for (i, serial, name) in wanted {
                 do {
                     let address = try discovery.port(for: serial)
-                    targets[i] = Target(
-                        name: name,
-                        serial: serial,
-                        device: PI18Client(address: address, timing: timing)
+                    targets[i] = .success(
+                        Target(name: name, serial: serial, device: PI18Client(address: address, timing: timing))
                     )
                 } catch {
-                    throw CLIError(error.description, hint: "check the cable, or list the port in --port or LVX_PORTS")
+                    let cli = CLIError(
+                        error.description,
+                        hint: "check the cable, or list the port in --port or LVX_PORTS"
+                    )
+                    targets[i] = .failure(Unresolved(name: name, serial: serial, error: cli))
                 }
             }
         }
@@ -114,6 +127,13 @@ struct UnitResolver {
             throw CLIError(error.description, status: .usage)
         }
     }
+}
+
+/// A unit reference that discovery did not find: its name and serial, and the error to print.
+struct Unresolved: Error {
+    var name: String?
+    var serial: SerialNumber
+    var error: CLIError
 }
 
 /// Runs `body` for every target at once and returns the results in the targets' order.
