@@ -34,6 +34,8 @@ boundaries:
 	done; \
 	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXWire|Glibc)$$" Sources/LVXCore); \
 	if [ -n "$$hits" ]; then echo "boundary: LVXCore must import nothing: $$hits"; bad=1; fi; \
+	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXSimulator|Glibc|C[A-Za-z0-9]+)$$" Sources/LVXReconcile); \
+	if [ -n "$$hits" ]; then echo "boundary: LVXReconcile reaches the world only through the core's seams: $$hits"; bad=1; fi; \
 	hits=$$(grep -rlE "^import LVXSimulator$$" Sources/lvx); \
 	if [ -n "$$hits" ]; then echo "boundary: lvx must not depend on the simulator: $$hits"; bad=1; fi; \
 	exit $$bad

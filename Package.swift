@@ -36,11 +36,15 @@ let package = Package(
             dependencies: ["LVXCore", "CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "LVXSimulator", dependencies: ["LVXCore", "LVXWire"]),
+        .target(
+            name: "LVXReconcile",
+            dependencies: ["LVXCore", "LVXWire", .product(name: "Logging", package: "swift-log")]
+        ),
 
         .executableTarget(
             name: "lvx",
             dependencies: [
-                "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd",
+                "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd", "LVXReconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

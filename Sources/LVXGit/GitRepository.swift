@@ -1,5 +1,6 @@
 internal import CLibGit2
 internal import Foundation
+public import LVXCore
 
 /// A git repository opened through libgit2: the desired-state source and the history store.
 ///
@@ -190,5 +191,15 @@ public final class GitRepository: @unchecked Sendable {
         if code == GIT_ENOTFOUND.rawValue { return nil }
         try check(code, "git_reference_name_to_id")
         return ObjectID(oid)
+    }
+}
+
+extension GitRepository: SiteRepository {
+    public func branch() throws(RepositoryError) -> String? {
+        do {
+            return try currentBranch()
+        } catch {
+            throw RepositoryError(error.description)
+        }
     }
 }

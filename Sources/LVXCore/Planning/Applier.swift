@@ -115,15 +115,7 @@ public struct PlanApplier: Sendable {
             guard let device = devices[unit.serial] else { return nil }
             do throws(DeviceError) {
                 var observation = try await Observation.read(from: device)
-                for step in unit.steps {
-                    switch step.write {
-                    case .maxChargingCurrent:
-                        observation.chargingCurrentOptions = try await device.chargingCurrentOptions()
-                    case .maxUtilityChargingCurrent:
-                        observation.utilityChargingCurrentOptions = try await device.utilityChargingCurrentOptions()
-                    default: break
-                    }
-                }
+                try await observation.readOptions(Observation.Currents(for: unit.steps.map(\.write)), from: device)
                 return .success(observation)
             } catch {
                 return .failure(error)

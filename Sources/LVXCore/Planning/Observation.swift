@@ -40,6 +40,31 @@ public struct Observation: Sendable, Hashable {
         )
     }
 
+    /// Which current options a read adds: those of the currents a plan writes.
+    public struct Currents: Sendable, Hashable {
+        public var charging: Bool
+        public var utility: Bool
+
+        public init(charging: Bool = false, utility: Bool = false) {
+            self.charging = charging
+            self.utility = utility
+        }
+
+        /// The options `writes` need checked.
+        public init(for writes: [SettingWrite]) {
+            self.init()
+            for write in writes {
+                switch write {
+                case .maxChargingCurrent: charging = true
+                case .maxUtilityChargingCurrent: utility = true
+                default: break
+                }
+            }
+        }
+
+        public var isEmpty: Bool { !charging && !utility }
+    }
+
     /// Reads an observation: `ID` (to check the port reaches the expected unit), `VFW`, `PIRI`, `GS`.
     public static func read(from device: some InverterDevice) async throws(DeviceError) -> Observation {
         let serial = try await device.serialNumber()
@@ -53,6 +78,12 @@ public struct Observation: Sendable, Hashable {
             settings: rated.settings,
             parallelIndex: status.parallelIndex
         )
+    }
+
+    /// Adds `MCHGCR`/`MUCHGCR` for the currents asked for.
+    public mutating func readOptions(_ currents: Currents, from device: some InverterDevice) async throws(DeviceError) {
+        if currents.charging { chargingCurrentOptions = try await device.chargingCurrentOptions() }
+        if currents.utility { utilityChargingCurrentOptions = try await device.utilityChargingCurrentOptions() }
     }
 }
 

@@ -39,6 +39,8 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
     case servicesNotStopped(id: String, unit: String, message: String)
     /// The in-progress record could not be committed, so nothing was written.
     case applyNotRecorded(id: String, error: String)
+    /// A plan that is not pending or approved cannot be withdrawn.
+    case notWithdrawable(id: String, state: String)
     /// No approved plan is waiting.
     case nothingApproved
 
@@ -72,6 +74,7 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
             "plan '\(id)' was not applied: could not stop \(unit): \(message); nothing was written"
         case .applyNotRecorded(let id, let error):
             "plan '\(id)' was not applied: its in-progress record could not be committed (\(error)); nothing was written"
+        case .notWithdrawable(let id, let state): "plan '\(id)' cannot be withdrawn: it is \(state)"
         case .nothingApproved: "no approved plan is waiting to be applied"
         }
     }
@@ -92,7 +95,7 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         case .servicesNotStopped:
             "the plan is still approved; let lvx stop the units (the polkit rule in examples/systemd, or run as root), then apply again"
         case .applyNotRecorded: "check that the repository is writable and on a branch, then apply again"
-        case .noSteps, .alreadyApproved: nil
+        case .noSteps, .alreadyApproved, .notWithdrawable: nil
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import LVXCore
+import LVXReconcile
 
 extension LVXCommand {
     /// `lvx approve PLAN_ID`: record that a person approved exactly this plan (bound to its digest).
@@ -18,39 +18,8 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
-                let clock = SystemClock()
-                let now = clock.now()
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
-                let state = try site.requireValid()
-                let repo = site.repository
-                let approver =
-                    by ?? ProcessInfo.processInfo.environment["LVX_APPROVER"] ?? ProcessInfo.processInfo.environment[
-                        "USER"
-                    ] ?? "unknown"
-                let records = try RecordFiles.records(planID, in: site)
-                let plan = records.plan
-                if let refusal = PlanGate.checkApprove(
-                    records,
-                    approver: approver,
-                    policy: state.applyPolicy,
-                    now: now
-                ) {
-                    throw refusal
-                }
-                let approval = ApprovalRecord(
-                    planID: plan.id,
-                    planDigest: plan.digest,
-                    approvedBy: approver,
-                    approvedAt: now,
-                    expires: plan.expires
-                )
-                let text = try RecordFiles.yaml(approval.json, header: "lvx approval of plan \(plan.id)")
-                _ = try RecordFiles.commit(
-                    [RecordFiles.approvalPath(plan.id): text],
-                    message: "approve plan \(plan.id) (by \(approver))",
-                    to: repo,
-                    clock: clock
-                )
+                let approver = person(by)
+                let (plan, _) = try Reconciler.real(repository: repository).approve(planID, by: approver)
                 Terminal.standardOutput.line(
                     "approved plan \(plan.id) (\(plan.stepCount) write(s)) by \(approver); apply with `lvx apply \(plan.id)`"
                 )
@@ -71,24 +40,21 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
-                let now = SystemClock().now()
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
-                let records = try RecordFiles.records(planID, in: site)
+                let (records, state) = try Reconciler.real(repository: repository).status(of: planID)
                 let plan = records.plan
-                let state = PlanGate.state(of: records, policy: site.state?.applyPolicy ?? ApplyPolicy(), now: now)
+                let out = Terminal.standardOutput
                 if json {
                     guard case .object(let pairs) = plan.json else { return .failure }
-                    Terminal.standardOutput.line(JSONValue.object(pairs + [("state", state.json)]).text)
+                    out.line(JSONValue.object(pairs + [("state", state.json)]).text)
                     return .success
                 }
-                let out = Terminal.standardOutput
                 out.line(
                     out.paint("plan \(plan.id)", .bold)
                         + " created \(plan.created.iso8601), expires \(plan.expires.iso8601)"
                 )
                 out.line("desired state \(String(plan.desiredCommit.prefix(12))), lvx \(plan.toolVersion)")
                 out.line("")
-                out.write(PlanText(paint: Planning.painter(out)).render(plan))
+                out.write(PlanText(paint: Reconciler.painter(out)).render(plan))
                 out.line("\(plan.stepCount) write(s). State: \(state)")
                 if case .pendingApproval = state { out.line("Approve it with: lvx approve \(plan.id)") }
                 return .success
@@ -105,25 +71,20 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
-                let now = SystemClock().now()
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
-                let policy = site.state?.applyPolicy ?? ApplyPolicy()
                 var rows: [String] = []
                 var items: [JSONValue] = []
-                for (id, loaded) in try RecordFiles.allRecords(in: site) {
-                    switch loaded {
-                    case .success(let records):
+                for (id, status) in try Reconciler.real(repository: repository).statuses() {
+                    switch status {
+                    case .success(let (records, state)):
                         let plan = records.plan
-                        let state = PlanGate.state(of: records, policy: policy, now: now)
-                        let units = plan.units.filter { !$0.steps.isEmpty }.map(\.name).joined(separator: ",")
+                        let units = plan.units.filter { !$0.steps.isEmpty }.map(\.name)
                         rows.append(
-                            "\(plan.id)  \(plan.created.iso8601)  \(plan.stepCount) write(s)  \(units)  \(state)"
+                            "\(plan.id)  \(plan.created.iso8601)  \(plan.stepCount) write(s)  \(units.joined(separator: ","))  \(state)"
                         )
                         items.append(
                             .object([
                                 ("id", .string(plan.id)), ("created", .string(plan.created.iso8601)),
-                                ("writes", .int(plan.stepCount)),
-                                ("units", .array(plan.units.filter { !$0.steps.isEmpty }.map { .string($0.name) })),
+                                ("writes", .int(plan.stepCount)), ("units", .array(units.map { .string($0) })),
                                 ("state", state.json),
                             ])
                         )
@@ -134,10 +95,10 @@ extension LVXCommand {
                 }
                 if json {
                     Terminal.standardOutput.line(JSONValue.array(items).text)
-                    return .success
+                } else {
+                    if rows.isEmpty { Terminal.standardOutput.line("no plans") }
+                    for row in rows { Terminal.standardOutput.line(row) }
                 }
-                if rows.isEmpty { Terminal.standardOutput.line("no plans") }
-                for row in rows { Terminal.standardOutput.line(row) }
                 return .success
             }
         }
@@ -157,31 +118,12 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
-                let clock = SystemClock()
-                let now = clock.now()
-                let site = try Site.load(repositoryPath: repository.path, today: CivilDate(now))
-                let records = try RecordFiles.records(planID, in: site)
-                let state = PlanGate.state(of: records, policy: site.state?.applyPolicy ?? ApplyPolicy(), now: now)
-                guard state.isLive || { if case .superseded = state { true } else { false } }() else {
-                    throw CLIError("plan '\(records.plan.id)' cannot be withdrawn: it is \(state)", status: .refused)
-                }
-                let person =
-                    by ?? ProcessInfo.processInfo.environment["LVX_APPROVER"] ?? ProcessInfo.processInfo.environment[
-                        "USER"
-                    ] ?? "unknown"
-                let record = WithdrawalRecord(planID: records.plan.id, by: person, at: now, reason: reason)
-                _ = try RecordFiles.commit(
-                    [
-                        LifecyclePaths.withdrawal(records.plan.id): try RecordFiles.yaml(
-                            record.json,
-                            header: "lvx withdrawal of plan \(records.plan.id)"
-                        )
-                    ],
-                    message: "withdraw plan \(records.plan.id) (by \(person))" + (reason.map { ": \($0)" } ?? ""),
-                    to: site.repository,
-                    clock: clock
+                let record = try Reconciler.real(repository: repository).withdraw(
+                    planID,
+                    by: person(by),
+                    reason: reason
                 )
-                Terminal.standardOutput.line("withdrew plan \(records.plan.id)")
+                Terminal.standardOutput.line("withdrew plan \(record.planID)")
                 return .success
             }
         }
@@ -189,7 +131,7 @@ extension LVXCommand {
 }
 
 extension PlanState {
-    /// The state as `--json` prints it: its name, its words, and its details.
+    /// The state as `--json` prints it: its name and its words.
     var json: JSONValue {
         .object([("name", .string(name)), ("text", .string(description))])
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LVXCore
+import LVXReconcile
 
 extension LVXCommand {
     /// `lvx recover`: record an apply whose process died and restart the services it stopped.
@@ -8,7 +9,7 @@ extension LVXCommand {
             abstract:
                 "Record applies whose process died, from a fresh read of their units, and start the services they stopped.",
             discussion: """
-                An apply commits applying/PLAN_ID.yaml before its first write. If the process dies before the result is committed (kill -9, a power cut), this command (run by the service's ExecStopPost=, and by every apply and run before they start) re-reads the units, commits the result as interrupted with what each unit holds, and starts the services in the record. Exit 0 when there was nothing to recover or it was recorded.
+                An apply commits applying/PLAN_ID.yaml before its first write. If the process dies before the result is committed (kill -9, a power cut), this command re-reads the units, commits the result as interrupted with what each unit holds, and starts the services in the record. The service's ExecStopPost= runs it, and so does every apply and run before it starts. Exit 0 when there was nothing to recover or it was recorded.
                 """
         )
 
@@ -20,17 +21,14 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
+                let reconciler = try Reconciler.real(repository: repository, device: device)
                 let lock = try RunLock.acquire(
-                    gitDirectory: try Site.gitDirectory(repository.path),
+                    gitDirectory: try repository.open().gitDirectory,
                     command: "lvx recover",
                     wait: lockWait
                 )
                 defer { lock.release() }
-                let recovered = try await Recovery.recoverInterrupted(
-                    repositoryPath: repository.path,
-                    resolver: UnitResolver(device: device, repository: repository),
-                    clock: SystemClock()
-                )
+                let recovered = try await Recovery.run(reconciler)
                 Terminal.standardOutput.line(
                     recovered.isEmpty
                         ? "nothing to recover"

@@ -59,7 +59,7 @@ extension LVXCommand {
                                 error: "\(error.command): \(error.detail)"
                                     + (error.attempts > 1 ? " after \(error.attempts) attempts" : "")
                             )
-                            errors.append(CLIError(error))
+                            errors.append(CLIError(error.message, hint: error.hint))
                         }
                     }
                     out.line(json ? row.json.text : row.text(on: out))

@@ -26,6 +26,7 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
+                if rev == "HEAD" { WorkingTree.warnIfChanged(repository) }
                 let site = try Site.load(
                     repositoryPath: repository.path,
                     revision: rev,

@@ -8,9 +8,17 @@ struct Terminal: Sendable {
     static let standardOutput = Terminal(fd: 1)
     static let standardError = Terminal(fd: 2)
 
+    /// Text without colour, for the journal and sd_notify (never written to a stream).
+    static let plain = Terminal(fd: -1, colour: false)
+
     init(fd: Int32) {
         self.fd = fd
         self.colour = isatty(fd) == 1 && Self.environmentAllowsColour(ProcessInfo.processInfo.environment)
+    }
+
+    init(fd: Int32, colour: Bool) {
+        self.fd = fd
+        self.colour = colour
     }
 
     /// Whether the environment allows colour: not when `NO_COLOR` is set to a non-empty value

@@ -1,38 +1,36 @@
 import LVXCore
-import LVXSystemd
 
-/// Recording applies whose process died: the truth in git after a `kill -9` or a power cut.
-///
-/// An apply commits `applying/ID.yaml` before its first write; a result file ends it. A record
-/// without a result, found by a process that holds the lock, belongs to a dead apply.
-enum Recovery {
-    /// Re-reads the units of every dead apply, commits its result as `interrupted (process died)`
-    /// with what the read-back shows, and starts the services its record says were stopped.
+extension Reconciler {
+    /// A dead apply that was recorded.
+    public struct Recovered: Sendable {
+        public var planID: String
+        public var record: ApplyingRecord
+        public var restartError: String?
+    }
+
+    /// Records the applies whose process died: the truth in git after a `kill -9` or a power cut.
     ///
+    /// An apply commits `applying/ID.yaml` before its first write and a result file ends it. A
+    /// record without a result, found while holding the lock, belongs to a dead apply: its units
+    /// are read again, the result is committed as `interrupted (process died)` with what each
+    /// step's keys hold, and the services the record says were stopped are started again.
     /// The caller holds the repository lock.
-    /// - Returns: the ids of the plans recovered.
     @discardableResult
-    static func recoverInterrupted(
-        repositoryPath: String,
-        resolver: UnitResolver,
-        clock: any WallClock,
-        services: (any ServiceManager)? = nil,
-        output: Terminal = .standardError
-    ) async throws -> [String] {
-        let site = try Site.load(repositoryPath: repositoryPath, today: CivilDate(clock.now()))
-        var recovered: [String] = []
-        for (_, loaded) in try RecordFiles.allRecords(in: site) {
+    public func recoverInterrupted() async throws -> [Recovered] {
+        let snapshot = try snapshot()
+        let book = records(at: snapshot)
+        var recovered: [Recovered] = []
+        for (_, loaded) in try book.all() {
             guard let records = try? loaded.get(), let progress = records.inProgress, records.result == nil else {
                 continue
             }
             let plan = records.plan
-            output.warning(
-                "the apply of plan \(plan.id) started at \(progress.started.iso8601) by pid \(progress.pid) died without a result; recording what the units hold"
-            )
             let units = plan.units.filter { !$0.steps.isEmpty }
+            let connector = self.connector
             let live = await concurrently(units) { unit -> Settings? in
-                guard let device = try? resolver.client(unit.port) else { return nil }
-                guard (try? await device.serialNumber()) == unit.serial else { return nil }
+                guard let device = try? connector.device(onPort: unit.port),
+                    (try? await device.serialNumber()) == unit.serial
+                else { return nil }
                 return try? await device.ratedInformation().settings
             }
             let after = Dictionary(uniqueKeysWithValues: zip(units.map(\.serial), live))
@@ -73,12 +71,10 @@ enum Recovery {
             }
             var restartError: String?
             if !progress.stoppedServices.isEmpty {
-                output.note("starting \(progress.stoppedServices.joined(separator: ", ")) again")
                 do {
-                    try await (services ?? SystemdServiceManager()).start(progress.stoppedServices)
+                    try await services.start(progress.stoppedServices)
                 } catch let e {
                     restartError = "could not start \(e.unit): \(e.message)"
-                    output.error(restartError ?? "")
                 }
             }
             let result = ApplyResult(
@@ -95,20 +91,19 @@ enum Recovery {
                 restartError: restartError,
                 error: "interrupted (process died)"
             )
-            let written = steps.filter { $0.matched }.map(\.command)
-            _ = try RecordFiles.commit(
+            let written = steps.filter(\.matched).map(\.command)
+            try book.commit(
                 [
-                    LifecyclePaths.result(plan.id): try RecordFiles.yaml(
+                    LifecyclePaths.result(plan.id): try book.render(
                         result.json,
                         header: "lvx apply result for plan \(plan.id), recorded after the apply died"
                     )
                 ],
                 message: "apply plan \(plan.id): interrupted (process died); "
                     + (written.isEmpty ? "no step reads back" : "reads back: \(written.joined(separator: ", "))"),
-                to: site.repository,
-                clock: clock
+                time: clock.now()
             )
-            recovered.append(plan.id)
+            recovered.append(Recovered(planID: plan.id, record: progress, restartError: restartError))
         }
         return recovered
     }

@@ -1,0 +1,161 @@
+import LVXCore
+import LVXWire
+
+/// The records lvx keeps in the repository (plans, approvals, results, withdrawals, refusals,
+/// in-progress applies), read at one commit and written as commits.
+public struct RecordBook: Sendable {
+    public let repository: any SiteRepository
+    public let codec: any RecordCodec
+    /// The commit records are read at.
+    public let commit: String
+
+    public init(repository: any SiteRepository, codec: any RecordCodec, commit: String) {
+        self.repository = repository
+        self.codec = codec
+        self.commit = commit
+    }
+
+    /// The PI18 payload of a write, as plans show it.
+    public static func encode(_ write: SettingWrite) -> String { (try? PI18Setter(write).payload) ?? "?" }
+
+    /// A record as YAML with a header comment.
+    public func render(_ value: JSONValue, header: String) throws -> String {
+        do {
+            return try codec.render(value, header: header)
+        } catch {
+            throw RepositoryError("cannot render YAML: \(error.message)")
+        }
+    }
+
+    /// Commits `files` (path -> text) with lvx as the author; returns the new commit.
+    @discardableResult
+    public func commit(_ files: [String: String], message: String, time: WallTime) throws(RepositoryError) -> String {
+        try repository.commit(files: files.mapValues { Array($0.utf8) }, message: message, author: "lvx", time: time)
+    }
+
+    /// Parses a record file, or says (as the plan's refusal) why it is not one.
+    func record<T>(
+        _ path: String,
+        of id: String,
+        _ decode: (Node) throws(RecordFileError) -> T
+    ) throws -> T? {
+        guard let bytes = try repository.file(path, at: commit) else { return nil }
+        let parsed: Node
+        do {
+            parsed = try codec.parse(bytes, file: path)
+        } catch {
+            throw Refusal.altered(
+                id: id,
+                detail:
+                    "\(path) is not valid YAML: line \(error.location.line), column \(error.location.column): \(error.message)"
+            )
+        }
+        do {
+            return try decode(parsed)
+        } catch {
+            throw Refusal.altered(id: id, detail: error.description)
+        }
+    }
+
+    /// Loads `plans/ID.yaml`, refusing an unknown or altered plan.
+    public func plan(_ id: String) throws -> PlanDocument {
+        // An id is 16 hex digits; anything else (`../lvx`) would otherwise reach the git layer as a path.
+        guard id.count == 16, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw Refusal.notAnID(id) }
+        let path = LifecyclePaths.plan(id)
+        guard
+            let plan = try record(
+                path,
+                of: id,
+                { node throws(RecordFileError) in
+                    try PlanDocument(node: node, encode: Self.encode)
+                }
+            )
+        else { throw Refusal.unknown(id: id) }
+        guard plan.id == id else {
+            throw Refusal.altered(id: id, detail: "\(path) holds plan '\(plan.id)'; the file was renamed or copied")
+        }
+        return plan
+    }
+
+    /// Everything the repository holds about plan `id`.
+    public func records(_ id: String) throws -> PlanRecords {
+        PlanRecords(
+            plan: try plan(id),
+            approval: try record(LifecyclePaths.approval(id), of: id) { node throws(RecordFileError) in
+                try ApprovalRecord(node: node)
+            },
+            result: try record(LifecyclePaths.result(id), of: id) { node throws(RecordFileError) in
+                try ApplyResult.Summary(node: node)
+            },
+            withdrawal: try record(LifecyclePaths.withdrawal(id), of: id) { node throws(RecordFileError) in
+                try WithdrawalRecord(node: node)
+            },
+            lastRefusal: try record(LifecyclePaths.refusal(id), of: id) { node throws(RecordFileError) in
+                try RefusalRecord(node: node)
+            },
+            inProgress: try record(LifecyclePaths.inProgress(id), of: id) { node throws(RecordFileError) in
+                try ApplyingRecord(node: node)
+            }
+        )
+    }
+
+    /// The ids of every plan file.
+    public func planIDs() throws(RepositoryError) -> [String] {
+        try repository.list("plans", at: commit).compactMap { path in
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return name.hasSuffix(".yaml") ? String(name.dropLast(5)) : nil
+        }
+    }
+
+    /// Every plan file with its records (or why it does not load), newest first.
+    public func all() throws -> [(id: String, records: Result<PlanRecords, Refusal>)] {
+        var loaded: [(id: String, records: Result<PlanRecords, Refusal>)] = []
+        for id in try planIDs() {
+            do {
+                loaded.append((id, .success(try records(id))))
+            } catch let refusal as Refusal {
+                loaded.append((id, .failure(refusal)))
+            }
+        }
+        return loaded.sorted { a, b in
+            let x = (try? a.records.get())?.plan.created ?? WallTime(secondsSince1970: 0)
+            let y = (try? b.records.get())?.plan.created ?? WallTime(secondsSince1970: 0)
+            return x == y ? a.id < b.id : x > y
+        }
+    }
+
+    /// The plans that can still be approved or applied at `now`, newest first.
+    public func live(policy: ApplyPolicy, now: WallTime) throws -> [PlanRecords] {
+        try all().compactMap { try? $0.records.get() }.filter {
+            PlanGate.state(of: $0, policy: policy, now: now).isLive
+        }
+    }
+
+    /// The plan to apply when none is named: the newest approved, live one.
+    public func newestApproved(policy: ApplyPolicy, now: WallTime) throws -> String? {
+        try live(policy: policy, now: now).first { records in
+            switch PlanGate.state(of: records, policy: policy, now: now) {
+            case .approved, .refusedBeforeWrite: true
+            default: false
+            }
+        }?.plan.id
+    }
+
+    /// The withdrawal records that mark the pending plans `document` replaces, to commit with it.
+    public func supersessions(by document: PlanDocument, policy: ApplyPolicy, now: WallTime) throws -> [String: String]
+    {
+        let all = try all().compactMap { try? $0.records.get() }
+        var files: [String: String] = [:]
+        for id in PlanGate.superseded(by: document, among: all, policy: policy, now: now) {
+            let record = WithdrawalRecord(
+                planID: id,
+                by: "lvx",
+                at: now,
+                reason: "superseded by plan \(document.id)",
+                supersededBy: document.id
+            )
+            files[LifecyclePaths.withdrawal(id)] = try render(record.json, header: "lvx: plan \(id) is superseded")
+        }
+        return files
+    }
+}
