@@ -77,6 +77,13 @@ let package = Package(
             exclude: ["README.md", "Scripts"]
         ),
         .testTarget(name: "LVXSimulatorTests", dependencies: ["LVXSimulator", "LVXWire", "LVXCore", "LVXTestSupport"]),
+        .testTarget(
+            name: "LVXReconcileTests",
+            dependencies: [
+                "LVXReconcile", "LVXCore", "LVXWire", "LVXPort", "LVXSimulator", "LVXYAML", "LVXTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LVXEndToEndTests", dependencies: ["LVXCore", "LVXWire", "LVXYAML", "LVXTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -215,4 +215,22 @@ struct TruthTests {
         let json = try site.lvx(["show", failed, "--json"])
         #expect(json.stdout.contains("\"state\":{\"name\":\"failed\""), "\(json)")
     }
+
+    @Test("plan and validate say that uncommitted edits to the desired state are ignored")
+    func uncommittedEdits() throws {
+        let site = try ReviewSite(Self.drift)
+        let quiet = try site.lvx(["validate"])
+        #expect(!quiet.stderr.contains("uncommitted"), "\(quiet)")
+        let profile = site.repo.path.appendingPathComponent("profiles/eg4-lp4-v2.yaml")
+        let text = try String(contentsOf: profile, encoding: .utf8)
+        try text.replacingOccurrences(of: "max_charging_current: 60", with: "max_charging_current: 80")
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let warning =
+            "warning: lvx reads committed files; uncommitted changes to profiles/eg4-lp4-v2.yaml are ignored (commit them first)\n"
+        for command in ["validate", "plan"] {
+            let result = try site.lvx([command, "--repo", site.repo.path.path])
+            #expect(result.stderr.hasPrefix(warning), "\(command): \(result)")
+        }
+    }
+
 }
