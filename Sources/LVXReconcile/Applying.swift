@@ -82,7 +82,14 @@ extension Reconciler {
         let clock = self.clock
         let processID = self.processID
         let codec = self.codec
-        let outcome = await PlanApplier(plan: plan, approvedBy: approvedBy, stopUnits: state.applyPolicy.stopUnits).run(
+        let stacks = state.stacks.map { stack in Set(stack.members.compactMap { state.unit(named: $0)?.serial }) }
+        let applier = PlanApplier(
+            plan: plan,
+            approvedBy: approvedBy,
+            stopUnits: state.applyPolicy.stopUnits,
+            stacks: stacks
+        )
+        let outcome = await applier.run(
             devices: devices,
             services: services,
             clock: clock,

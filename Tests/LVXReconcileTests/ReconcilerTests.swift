@@ -27,9 +27,18 @@ struct Harness {
     init(
         drift: [String: [SettingKey: Int]] = [:],
         apply: String = "  stop_units: [powermon.service]\n  plan_lifetime: 24h\n",
-        refuseStop: Bool = false
+        refuseStop: Bool = false,
+        stacked: Bool = true
     ) throws {
-        site = try InProcessSite()
+        var units = SimulatorSites.seeds()
+        if !stacked {
+            // Two independent units: no stack, each its own master.
+            for i in units.indices {
+                units[i].stack = "unit\(i)"
+                units[i].parallelIndex = 0
+            }
+        }
+        site = try InProcessSite(units)
         for (serial, values) in drift {
             site.update(serial) { unit in for (key, raw) in values { unit.settings[key] = SettingValue(raw: raw) } }
         }
@@ -38,18 +47,16 @@ struct Harness {
             encoding: .utf8
         )
         repository = InMemoryRepository(files: [
-            "lvx.yaml": """
-            site: home
-            units:
-              "96142109100037": {name: lvx6048-1, profile: eg4-lp4-v2}
-              "96142408100255": {name: lvx6048-2, profile: eg4-lp4-v2}
-            stacks:
-              main: [lvx6048-1, lvx6048-2]
-            tolerances:
-              float_voltage: 0.1
-            apply:
-
-            """ + apply,
+            "lvx.yaml": [
+                "site: home",
+                "units:",
+                "  \"96142109100037\": {name: lvx6048-1, profile: eg4-lp4-v2}",
+                "  \"96142408100255\": {name: lvx6048-2, profile: eg4-lp4-v2}",
+                stacked ? "stacks:\n  main: [lvx6048-1, lvx6048-2]" : "",
+                "tolerances:",
+                "  float_voltage: 0.1",
+                "apply:",
+            ].joined(separator: "\n") + "\n" + apply,
             "profiles/eg4-lp4-v2.yaml": profile,
         ])
         services = RecordingServices(refuseStop: refuseStop)
@@ -309,5 +316,59 @@ struct ReconcilerTests {
         h.repository.detached.store(true, ordering: .relaxed)
         await #expect(throws: RepositoryError.self) { try await h.apply(plan.id) }
         #expect(h.site.setters.isEmpty)
+    }
+
+    @Test("the members of a stack are written one after another, in the plan's order")
+    func stackInLockstep() async throws {
+        let h = try Harness(drift: Self.drift)
+        let plan = try await h.approvedPlan()
+        _ = try await h.apply(plan.id)
+        #expect(
+            h.site.setterOrder == [
+                "\(Harness.unit1) MCHGV564,540", "\(Harness.unit1) MCHGC0,060",
+                "\(Harness.unit2) MCHGV564,540", "\(Harness.unit2) MCHGC1,060",
+            ]
+        )
+    }
+
+    @Test("independent units are written at once: one unit's write waits for the other's to arrive")
+    func independentAtOnce() async throws {
+        let h = try Harness(drift: Self.drift, stacked: false)
+        let plan = try await h.approvedPlan()
+        // Each unit's first write is held until the other's has arrived: units written one after
+        // another would never get there.
+        let site = h.site
+        h.site.hold("MCHGV", serial: Harness.unit1) { site.arrived("\(Harness.unit2) MCHGV564,540") }
+        h.site.hold("MCHGV", serial: Harness.unit2) { site.arrived("\(Harness.unit1) MCHGV564,540") }
+        let report = try await h.apply(plan.id)
+        #expect(report.result?.outcome == .applied)
+        #expect(h.site.heldInTime.withLock { $0 } == [true, true], "one unit was not written while the other waited")
+        #expect(report.result?.steps.map(\.unit) == ["lvx6048-1", "lvx6048-1", "lvx6048-2", "lvx6048-2"])
+    }
+
+    @Test("a failure in one independent unit stops the other before its next write")
+    func failureStopsTheOthers() async throws {
+        let h = try Harness(drift: Self.drift, stacked: false)
+        h.site.update(Harness.unit1) { $0.faults.refusedKeys = [.floatVoltage] }
+        let plan = try await h.approvedPlan()
+        // The first unit's refused write waits until the second unit's first write has arrived, and
+        // that write's read-back waits until the refusal has been reported.
+        let site = h.site
+        h.site.hold("MCHGV", serial: Harness.unit1) { site.arrived("\(Harness.unit2) MCHGV564,540") }
+        let refused = Counter()
+        h.site.hold("PIRI", serial: Harness.unit2, afterSetter: true) { refused.value > 0 }
+        let report = try await h.reconciler.apply(
+            plan.id,
+            isCancelled: { false },
+            events: { event in
+                if case .progress(.stepDone(_, _, let outcome)) = event, outcome.ack == .refused { refused.increment() }
+            }
+        )
+        #expect(h.site.heldInTime.withLock { $0 } == [true, true])
+        #expect(report.result?.outcome == .failed)
+        #expect(report.result?.error == "MCHGV564,540 on 'lvx6048-1': the inverter refused the write (^0)")
+        // The second unit's write in flight finished; its next write was never sent.
+        #expect(h.site.log(Harness.unit2).filter { $0.hasPrefix("S ") } == ["S MCHGV564,540"])
+        #expect(report.result?.steps.map(\.ack) == [.refused, .notSent, .accepted, .notSent])
     }
 }

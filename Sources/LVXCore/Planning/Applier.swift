@@ -24,11 +24,14 @@ public struct PlanApplier: Sendable {
     public var plan: PlanDocument
     public var approvedBy: String
     public var stopUnits: [String]
+    /// The serials of each parallel stack: their members are written one after another.
+    public var stacks: [Set<SerialNumber>]
 
-    public init(plan: PlanDocument, approvedBy: String, stopUnits: [String]) {
+    public init(plan: PlanDocument, approvedBy: String, stopUnits: [String], stacks: [Set<SerialNumber>] = []) {
         self.plan = plan
         self.approvedBy = approvedBy
         self.stopUnits = stopUnits
+        self.stacks = stacks
     }
 
     /// Runs the apply.
@@ -51,8 +54,8 @@ public struct PlanApplier: Sendable {
         clock: any WallClock,
         verify: @Sendable ([SerialNumber: Result<Observation, DeviceError>]) -> Refusal?,
         beforeFirstWrite: @Sendable ([String]) async throws -> Void,
-        isCancelled: @Sendable () -> Bool,
-        progress: @Sendable (Event) -> Void
+        isCancelled: @escaping @Sendable () -> Bool,
+        progress: @escaping @Sendable (Event) -> Void
     ) async -> Outcome {
         let started = clock.now()
         var stopped: [String] = []
@@ -133,37 +136,47 @@ public struct PlanApplier: Sendable {
         started: WallTime,
         stopped: [String],
         clock: any WallClock,
-        isCancelled: @Sendable () -> Bool,
-        progress: @Sendable (Event) -> Void
+        isCancelled: @escaping @Sendable () -> Bool,
+        progress: @escaping @Sendable (Event) -> Void
     ) async -> ApplyResult {
-        var outcomes: [StepOutcome] = []
-        var failure: String?
-        var outcome = ApplyResult.Outcome.applied
-        // The last full PIRI each unit answered: a read-back doubles as the after-dump.
-        var lastRead: [SerialNumber: Settings] = [:]
-        for unit in plan.units {
-            guard let device = devices[unit.serial] else { continue }
-            for (i, step) in unit.steps.enumerated() {
-                // After a failure or a signal, the remaining steps are recorded as not sent.
-                if failure == nil && isCancelled() {
-                    outcome = .interrupted
-                    failure = "interrupted before \(step.command) on '\(unit.name)'"
+        // Independent units are written at once; the members of a stack one after another, in the
+        // plan's order, so they never differ by more than the write in flight. The first failure
+        // or signal stops every group before its next write.
+        let stop = StopSignal()
+        let groups = writeGroups()
+        let written = await concurrently(groups) { group -> [SerialNumber: UnitWrites] in
+            var out: [SerialNumber: UnitWrites] = [:]
+            for unit in group {
+                guard let device = devices[unit.serial] else { continue }
+                var mine = UnitWrites()
+                for (i, step) in unit.steps.enumerated() {
+                    // After a failure or a signal, the remaining steps are recorded as not sent.
+                    if await !stop.isStopped && isCancelled() {
+                        await stop.stop(.interrupted, "interrupted before \(step.command) on '\(unit.name)'")
+                    }
+                    if await stop.isStopped {
+                        mine.outcomes.append(StepOutcome.notSent(unit: unit.name, command: step.command))
+                        continue
+                    }
+                    progress(.writing(unit: unit.name, step: i + 1, of: unit.steps.count, planned: step))
+                    let (result, live) = await perform(step, on: device, unit: unit.name, clock: clock)
+                    if let live { mine.lastRead = live }
+                    mine.outcomes.append(result)
+                    // Stopped before it is told: whoever hears of the failure knows no write follows.
+                    if !(result.ack == .accepted && result.matched) {
+                        await stop.stop(.failed, "\(step.command) on '\(unit.name)': \(result.detail ?? "failed")")
+                    }
+                    progress(.stepDone(unit: unit.name, planned: step, outcome: result))
                 }
-                if failure != nil {
-                    outcomes.append(StepOutcome.notSent(unit: unit.name, command: step.command))
-                    continue
-                }
-                progress(.writing(unit: unit.name, step: i + 1, of: unit.steps.count, planned: step))
-                let (result, live) = await perform(step, on: device, unit: unit.name, clock: clock)
-                if let live { lastRead[unit.serial] = live }
-                outcomes.append(result)
-                progress(.stepDone(unit: unit.name, planned: step, outcome: result))
-                if !(result.ack == .accepted && result.matched) {
-                    outcome = .failed
-                    failure = "\(step.command) on '\(unit.name)': \(result.detail ?? "failed")"
-                }
+                out[unit.serial] = mine
             }
+            return out
         }
+        var byUnit: [SerialNumber: UnitWrites] = [:]
+        for part in written { byUnit.merge(part) { a, _ in a } }
+        let outcomes = plan.units.flatMap { byUnit[$0.serial]?.outcomes ?? [] }
+        var lastRead = byUnit.compactMapValues(\.lastRead)
+        let (outcome, failure) = await stop.verdict
         // Units without a read-back (no steps, or the step failed before it) are read once more.
         let unread = plan.units.filter { lastRead[$0.serial] == nil && !$0.steps.isEmpty }
         let extra = await concurrently(unread) { unit -> Settings? in
@@ -186,6 +199,42 @@ public struct PlanApplier: Sendable {
             restartError: nil,
             error: failure
         )
+    }
+
+    /// The plan's units in groups that are written one after another: the members of a stack
+    /// together (in the plan's order), every other unit alone.
+    private func writeGroups() -> [[PlannedUnit]] {
+        var groups: [[PlannedUnit]] = []
+        var placed: Set<SerialNumber> = []
+        for unit in plan.units where !placed.contains(unit.serial) {
+            let stack = stacks.first { $0.contains(unit.serial) } ?? [unit.serial]
+            let group = plan.units.filter { stack.contains($0.serial) }
+            placed.formUnion(group.map(\.serial))
+            groups.append(group)
+        }
+        return groups
+    }
+
+    /// One unit's writes: the step outcomes and the last full read-back.
+    private struct UnitWrites: Sendable {
+        var outcomes: [StepOutcome] = []
+        var lastRead: Settings?
+    }
+
+    /// The first failure or signal, shared by the groups written at once.
+    private actor StopSignal {
+        private var outcome = ApplyResult.Outcome.applied
+        private var reason: String?
+
+        var isStopped: Bool { reason != nil }
+
+        func stop(_ outcome: ApplyResult.Outcome, _ reason: String) {
+            guard self.reason == nil else { return }
+            self.outcome = outcome
+            self.reason = reason
+        }
+
+        var verdict: (ApplyResult.Outcome, String?) { (outcome, reason) }
     }
 
     /// One write and its read-back.

@@ -38,12 +38,64 @@ final class InProcessSite: Sendable {
     /// The setters every unit received.
     var setters: [String] { requests.withLock { $0.values.flatMap { $0.filter { $0.hasPrefix("S ") } } } }
 
+    /// Every setter as `SERIAL PAYLOAD`, in the order the units received them.
+    var setterOrder: [String] { order.withLock { $0 } }
+    private let order = Mutex<[String]>([])
+
+    /// Whether a request `SERIAL PAYLOAD` has arrived (held or not).
+    func arrived(_ request: String) -> Bool { arrivals.withLock { $0.contains(request) } }
+    private let arrivals = Mutex<[String]>([])
+
+    /// Holds the request whose payload starts with `prefix`, outside the site's lock, until
+    /// `condition` holds or `limit` passes; says whether it held.
+    ///
+    /// With `serial`, only that unit's requests match; with `afterSetter`, only once it received one.
+    func hold(
+        _ prefix: String,
+        serial: String? = nil,
+        afterSetter: Bool = false,
+        until condition: @escaping @Sendable () -> Bool,
+        limit: Duration = .seconds(20)
+    ) {
+        holds.withLock {
+            $0.append(
+                Hold(prefix: prefix, serial: serial, afterSetter: afterSetter, condition: condition, limit: limit)
+            )
+        }
+    }
+
+    private struct Hold: Sendable {
+        var prefix: String
+        var serial: String?
+        var afterSetter: Bool
+        var condition: @Sendable () -> Bool
+        var limit: Duration
+    }
+    private let holds = Mutex<[Hold]>([])
+    let heldInTime = Mutex<[Bool]>([])
+
     private let requests = Mutex<[String: [String]]>([:])
 
     /// Handles one request frame for `serial`; returns the bytes to send back.
     func handle(_ frame: [UInt8], serial: SerialNumber) -> [UInt8] {
         let payload = PI18IncomingRequest.parse(frame).map(\.payload)
         if case .success(let text) = payload {
+            arrivals.withLock { $0.append("\(serial.digits) \(text)") }
+            let wroteBefore = log(serial.digits).contains { $0.hasPrefix("S ") }
+            let waits = holds.withLock { holds -> [Hold] in
+                guard
+                    let i = holds.firstIndex(where: { hold in
+                        text.hasPrefix(hold.prefix) && (hold.serial ?? serial.digits) == serial.digits
+                            && (!hold.afterSetter || wroteBefore)
+                    })
+                else { return [] }
+                return [holds.remove(at: i)]
+            }
+            for hold in waits {
+                let deadline = ContinuousClock.now + hold.limit
+                while !hold.condition() && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                heldInTime.withLock { $0.append(hold.condition()) }
+            }
             let due = hooks.withLock { hooks -> [@Sendable (inout SimulatedSite) -> Void] in
                 let matching = hooks.filter { text.hasPrefix($0.0) }.map(\.1)
                 hooks.removeAll { text.hasPrefix($0.0) }
@@ -55,6 +107,7 @@ final class InProcessSite: Sendable {
         if let entry = exchange?.entry {
             let kind = entry.kind == .setter ? "S" : "P"
             requests.withLock { $0[serial.digits, default: []].append("\(kind) \(entry.payload)") }
+            if entry.kind == .setter { order.withLock { $0.append("\(serial.digits) \(entry.payload)") } }
         }
         return exchange?.output.flatMap { $0 } ?? []
     }
