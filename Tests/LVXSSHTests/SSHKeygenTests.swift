@@ -227,8 +227,11 @@ import Testing
     @Test("a key file that does not exist is named with ssh-keygen's reason")
     func missingKey() throws {
         let keygen = SSHKeygen()
+        // ssh-keygen exits without reading its input; 4 MiB of it cannot fit in the socket buffer,
+        // so this also proves the unread rest raises no SIGPIPE in the caller.
+        let large = [UInt8](repeating: 0x61, count: 4 << 20)
         let error = try #require(throws: SSHSigningError.self) {
-            try keygen.sign(data: data, keyFile: directory("nokey"))
+            try keygen.sign(data: large, keyFile: directory("nokey"))
         }
         #expect(
             error.message
@@ -239,9 +242,15 @@ import Testing
 
     @Test("a program that does not finish is killed at the deadline")
     func timeout() throws {
+        // The script is written by a child shell: a file this process wrote could fail to run with
+        // ETXTBSY while a parallel test's fork still held the descriptor it was written through.
         let script = directory("slow-keygen")
-        try write("#!/bin/sh\nexec sleep 600\n", to: script)
-        chmod(script, 0o755)
+        let made = try run(
+            "/bin/sh",
+            ["-c", "printf '#!/bin/sh\\nexec sleep 600\\n' > \"$0\" && chmod 755 \"$0\"", script],
+            in: directory.path
+        )
+        try #require(made.status == 0, "sh: \(made.error)")
         let keygen = SSHKeygen(executable: script, timeout: .milliseconds(300))
         let error = try #require(throws: SSHSigningError.self) {
             try keygen.sign(data: data, keyFile: alice.privateFile)
