@@ -3,7 +3,7 @@
 #   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
 
 SWIFT       ?= swift
-APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git
+APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 
@@ -32,7 +32,7 @@ boundaries:
 	  hits=$$(grep -rlE "^(internal |public )?import $$c$$" Sources | grep -v "^Sources/$$a/"); \
 	  if [ -n "$$hits" ]; then echo "boundary: $$c imported outside $$a: $$hits"; bad=1; fi; \
 	done; \
-	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXWire|Glibc)$$" Sources/LVXCore); \
+	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXSSH|LVXWire|Glibc)$$" Sources/LVXCore); \
 	if [ -n "$$hits" ]; then echo "boundary: LVXCore must import nothing: $$hits"; bad=1; fi; \
 	hits=$$(grep -rlE "^(public |internal )?import (Foundation|LVXGit|LVXYAML|LVXPort|LVXSystemd|LVXSimulator|Glibc|C[A-Za-z0-9]+)$$" Sources/LVXReconcile); \
 	if [ -n "$$hits" ]; then echo "boundary: LVXReconcile reaches the world only through the core's seams: $$hits"; bad=1; fi; \

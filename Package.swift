@@ -8,6 +8,7 @@ import PackageDescription
 //   LVXYAML      libyaml adapter      (the only importer of CYAML)
 //   LVXGit       libgit2 adapter      (the only importer of CLibGit2 / CGitShims)
 //   LVXSystemd   libsystemd adapter   (the only importer of CSystemd)
+//   LVXSSH       OpenSSH ssh-keygen adapter (signs and verifies SSHSIG as a child process)
 //   LVXSimulator the fake inverter (never a dependency of `lvx`)
 let package = Package(
     name: "lvx",
@@ -35,6 +36,7 @@ let package = Package(
             name: "LVXSystemd",
             dependencies: ["LVXCore", "CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "LVXSSH", dependencies: ["LVXCore"]),
         .target(name: "LVXSimulator", dependencies: ["LVXCore", "LVXWire"]),
         .target(
             name: "LVXReconcile",
@@ -70,7 +72,8 @@ let package = Package(
             dependencies: ["LVXPort", "LVXWire", "LVXCore", "LVXSimulator", "LVXTestSupport"]
         ),
         .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXSSH", "LVXCore", "LVXTestSupport"]),
+        .testTarget(name: "LVXSSHTests", dependencies: ["LVXSSH", "LVXCore"]),
         .testTarget(
             name: "LVXSystemdTests",
             dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"],

@@ -26,6 +26,8 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
         case library
         /// A file-system operation on the working tree failed.
         case fileSystem
+        /// The signer of a commit failed or returned no signature.
+        case signingFailed
     }
 
     /// What kind of failure this is.

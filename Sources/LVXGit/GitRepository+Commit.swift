@@ -34,34 +34,89 @@ extension GitRepository: HistoryStore {
         throws(RepositoryError) -> String
     {
         do {
-            return try locked { repo throws(GitError) in
-                try commitLocked(files: files, message: message, author: author, time: time, repo)
-            }
+            let identity = Self.identity(from: author)
+            return try commit(
+                files: files,
+                message: message,
+                author: GitIdentity(name: identity.name, email: identity.email),
+                time: time
+            )
         } catch {
             throw error.repositoryError
+        }
+    }
+
+    /// Commits `files` on top of the current branch's tip as ``commit(files:message:author:time:)``
+    /// does, naming `author` and `committer`, and signing the commit when a `signer` is given.
+    ///
+    /// With a signer, the commit object is built with `git_commit_create_buffer`, `signer` is called
+    /// with those bytes, and its armored signature is stored in the commit's `gpgsig` header by
+    /// `git_commit_create_with_signature`: the layout `git commit -S` writes, so `git verify-commit`
+    /// and `git log --show-signature` check it (with `gpg.format=ssh` for an SSH signature). The
+    /// branch then moves by the same compare-and-swap; when it moved meanwhile, the commit is rebuilt
+    /// on the new tip and `signer` is called again for the new bytes.
+    ///
+    /// - Important: `signer` runs while this repository's lock is held; it must not call back into
+    ///   this `GitRepository`. It may take as long as a passphrase prompt takes.
+    /// - Parameters:
+    ///   - files: repository path -> content.
+    ///   - message: the commit message.
+    ///   - author: the author; ``GitIdentity/agent`` (`lvx <lvx@localhost>`) unless given.
+    ///   - committer: the committer; the author when `nil`.
+    ///   - time: the author and committer time.
+    ///   - signer: signs the commit buffer and returns the armored signature
+    ///     (`-----BEGIN SSH SIGNATURE-----` …); `nil` for an unsigned commit.
+    /// - Returns: the new commit id.
+    /// - Throws: ``GitError``: those of ``commit(files:message:author:time:)``, and ``GitError/Code/signingFailed``
+    ///   when `signer` throws or returns no signature.
+    public func commit(
+        files: [String: [UInt8]],
+        message: String,
+        author: GitIdentity = .agent,
+        committer: GitIdentity? = nil,
+        time: WallTime,
+        signer: ((_ commitBuffer: [UInt8]) throws -> String)? = nil
+    ) throws(GitError) -> String {
+        try locked { repo throws(GitError) in
+            try commitLocked(
+                files: files,
+                message: message,
+                author: author,
+                committer: committer ?? author,
+                time: time,
+                signer: signer,
+                repo
+            )
         }
     }
 
     private func commitLocked(
         files: [String: [UInt8]],
         message: String,
-        author: String,
+        author: GitIdentity,
+        committer: GitIdentity,
         time: WallTime,
+        signer: ((_ commitBuffer: [UInt8]) throws -> String)?,
         _ repo: RepositoryPointer
     ) throws(GitError) -> String {
         var paths: [String] = []
         for path in files.keys { paths.append(try Self.checkedPath(path)) }
         paths.sort()
         let branch = try currentBranch(repo)
-        let identity = Self.identity(from: author)
-        let signature = try Signature(
-            name: identity.name,
-            email: identity.email,
+        let authorSignature = try Signature(
+            name: author.name,
+            email: author.email,
+            seconds: time.secondsSince1970,
+            offsetMinutes: time.utcOffsetMinutes
+        )
+        let committerSignature = try Signature(
+            name: committer.name,
+            email: committer.email,
             seconds: time.secondsSince1970,
             offsetMinutes: time.utcOffsetMinutes
         )
         // The identity libgit2 writes into the reflog entries of this update.
-        try check(git_repository_set_ident(repo.raw, identity.name, identity.email), "git_repository_set_ident")
+        try check(git_repository_set_ident(repo.raw, committer.name, committer.email), "git_repository_set_ident")
         var blobs: [String: ObjectID] = [:]
         for path in paths { blobs[path] = try Blob.write(repo, files[path] ?? []) }
         let text = message.hasSuffix("\n") ? message : message + "\n"
@@ -75,8 +130,10 @@ extension GitRepository: HistoryStore {
             let commitID = try writeCommit(
                 tree: try updatedTree(base: base, blobs: blobs, repo),
                 parent: tip,
-                signature: signature,
+                author: authorSignature,
+                committer: committerSignature,
                 message: text,
+                signer: signer,
                 repo
             )
             hookWhileLocked?(attempt)
@@ -128,49 +185,107 @@ extension GitRepository: HistoryStore {
         return ObjectID(out)
     }
 
-    /// Writes a commit object without moving any ref.
+    /// Writes a commit object without moving any ref, signed by `signer` when there is one.
     ///
-    /// The corresponding C function is `git_commit_create`.
+    /// The corresponding C functions are `git_commit_create`, or `git_commit_create_buffer` and
+    /// `git_commit_create_with_signature`.
     private func writeCommit(
         tree: ObjectID,
         parent: ObjectID?,
-        signature: borrowing Signature,
+        author: borrowing Signature,
+        committer: borrowing Signature,
         message: String,
+        signer: ((_ commitBuffer: [UInt8]) throws -> String)?,
         _ repo: RepositoryPointer
     ) throws(GitError) -> ObjectID {
         let treeObject = try Tree.lookup(repo, tree)
-        var out = git_oid()
-        let code: Int32
-        if let parent {
-            let parentCommit = try Commit.lookup(repo, parent)
-            var parents: [OpaquePointer?] = [parentCommit.pointer]
-            code = git_commit_create(
-                &out,
-                repo.raw,
-                nil,
-                signature.pointer,
-                signature.pointer,
-                nil,
-                message,
-                treeObject.pointer,
-                1,
-                &parents
-            )
-        } else {
-            code = git_commit_create(
-                &out,
-                repo.raw,
-                nil,
-                signature.pointer,
-                signature.pointer,
-                nil,
-                message,
-                treeObject.pointer,
-                0,
-                nil
+        func create(_ parents: inout [OpaquePointer?]) throws(GitError) -> ObjectID {
+            guard let signer else {
+                var out = git_oid()
+                let code = git_commit_create(
+                    &out,
+                    repo.raw,
+                    nil,
+                    author.pointer,
+                    committer.pointer,
+                    nil,
+                    message,
+                    treeObject.pointer,
+                    parents.count,
+                    &parents
+                )
+                try check(code, "git_commit_create")
+                return ObjectID(out)
+            }
+            return try signedCommit(
+                author: author,
+                committer: committer,
+                message: message,
+                tree: treeObject,
+                parents: &parents,
+                signer: signer,
+                repo
             )
         }
-        try check(code, "git_commit_create")
+        guard let parent else {
+            var none: [OpaquePointer?] = []
+            return try create(&none)
+        }
+        let parentCommit = try Commit.lookup(repo, parent)  // alive, and so valid, to the end of the scope
+        var parents: [OpaquePointer?] = [parentCommit.pointer]
+        return try create(&parents)
+    }
+
+    /// Builds the commit buffer, has `signer` sign it, and writes the commit with the signature in
+    /// its `gpgsig` header.
+    ///
+    /// The corresponding C functions are `git_commit_create_buffer` and
+    /// `git_commit_create_with_signature`.
+    private func signedCommit(
+        author: borrowing Signature,
+        committer: borrowing Signature,
+        message: String,
+        tree: borrowing Tree,
+        parents: inout [OpaquePointer?],
+        signer: (_ commitBuffer: [UInt8]) throws -> String,
+        _ repo: RepositoryPointer
+    ) throws(GitError) -> ObjectID {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let code = git_commit_create_buffer(
+            &buffer,
+            repo.raw,
+            author.pointer,
+            committer.pointer,
+            nil,
+            message,
+            tree.pointer,
+            parents.count,
+            &parents
+        )
+        try check(code, "git_commit_create_buffer")
+        guard let start = buffer.ptr else { throw libraryError(-1, "git_commit_create_buffer") }
+        let content = Array(UnsafeRawBufferPointer(start: start, count: buffer.size))
+        var signature: String
+        do {
+            signature = try signer(content)
+        } catch {
+            throw GitError(
+                .signingFailed,
+                "could not sign the commit in \(path): \(error)",
+                hint: "check the signing key, or commit without signing"
+            )
+        }
+        // git writes the signature's lines without a final newline; libgit2 would add an empty line.
+        while signature.hasSuffix("\n") || signature.hasSuffix("\r") { signature.removeLast() }
+        guard !signature.isEmpty else {
+            throw GitError(.signingFailed, "could not sign the commit in \(path): the signer returned no signature")
+        }
+        var out = git_oid()
+        try check(
+            git_commit_create_with_signature(&out, repo.raw, start, signature, nil),
+            "git_commit_create_with_signature"
+        )
         return ObjectID(out)
     }
 
