@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "lvx",
             dependencies: [
-                "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd", "LVXReconcile",
+                "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd", "LVXReconcile", "LVXSSH",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

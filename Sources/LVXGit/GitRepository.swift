@@ -195,6 +195,26 @@ public final class GitRepository: @unchecked Sendable {
 }
 
 extension GitRepository: SiteRepository {
+    public func commit(
+        files: [String: [UInt8]],
+        message: String,
+        author: PersonIdentity,
+        time: WallTime,
+        signer: (@Sendable ([UInt8]) throws -> String)?
+    ) throws(RepositoryError) -> String {
+        do {
+            return try commit(
+                files: files,
+                message: message,
+                author: GitIdentity(name: author.name, email: author.email),
+                time: time,
+                signer: signer
+            )
+        } catch {
+            throw RepositoryError(error.description, hint: error.hint)
+        }
+    }
+
     public func branch() throws(RepositoryError) -> String? {
         do {
             return try currentBranch()

@@ -62,6 +62,9 @@ extension Reconciler {
         if let refusal = PlanGate.checkApply(records, policy: state.applyPolicy, now: now) { throw refusal }
         let plan = records.plan
         let approvedBy = records.approval?.approvedBy ?? "?"
+        if state.applyPolicy.requireDistinctApprover {
+            try requireSecondPerson(plan, approver: approvedBy, book: book)
+        }
         // The desired state the plan names, to plan again from the fresh read before any write.
         let atPlan = try? self.snapshot(at: plan.desiredCommit)
 
@@ -163,6 +166,29 @@ extension Reconciler {
                 commitMessage: "apply plan \(plan.id): \(result.outcome.rawValue)"
                     + (result.error.map { " (\($0))" } ?? "")
             )
+        }
+    }
+
+    /// Four eyes: refuses when the approver authored, committed or signed a change to the desired
+    /// state since the last plan applied to these units, up to the plan's desired commit.
+    func requireSecondPerson(_ plan: PlanDocument, approver: String, book: RecordBook) throws {
+        guard let verifier else {
+            throw RepositoryError(
+                "apply.require_distinct_approver is true, but this lvx cannot read who changed the desired state"
+            )
+        }
+        let units = Set(plan.units.filter { !$0.steps.isEmpty }.map(\.serial))
+        let since = try book.lastAppliedDesiredCommit(for: units)
+        for change in try verifier.desiredStateChanges(after: since, upTo: plan.desiredCommit, approver: approver) {
+            let person: PersonIdentity? =
+                change.author.isNamed(approver)
+                ? change.author : change.committer.isNamed(approver) ? change.committer : nil
+            if let person {
+                throw Refusal.sameApprover(id: plan.id, commit: change.commit, person: person.description)
+            }
+            if change.signedByApprover {
+                throw Refusal.sameApprover(id: plan.id, commit: change.commit, person: "\(approver) (its signer)")
+            }
         }
     }
 

@@ -18,6 +18,8 @@ public struct Reconciler: Sendable {
     public var toolVersion: String
     /// Recorded in the in-progress record of an apply.
     public var processID: Int
+    /// Checks approvals against the keys this host pins; `nil` leaves them unchecked.
+    public var verifier: (any ApprovalVerifier)?
 
     public init(
         repository: any SiteRepository,
@@ -27,7 +29,8 @@ public struct Reconciler: Sendable {
         clock: any WallClock,
         notifier: (any ServiceNotifier)? = nil,
         toolVersion: String,
-        processID: Int
+        processID: Int,
+        verifier: (any ApprovalVerifier)? = nil
     ) {
         self.repository = repository
         self.codec = codec
@@ -37,6 +40,7 @@ public struct Reconciler: Sendable {
         self.notifier = notifier
         self.toolVersion = toolVersion
         self.processID = processID
+        self.verifier = verifier
     }
 
     /// The desired state at `revision`.
@@ -46,8 +50,11 @@ public struct Reconciler: Sendable {
 
     /// The records at the snapshot's commit.
     public func records(at snapshot: SiteSnapshot) -> RecordBook {
-        RecordBook(repository: repository, codec: codec, commit: snapshot.commit)
+        RecordBook(repository: repository, codec: codec, commit: snapshot.commit, verifier: verifier)
     }
+
+    /// Whether approvals are checked against keys the host pins; when not, commands warn once.
+    public var approvalsAuthenticated: Bool { verifier?.isConfigured ?? false }
 
     /// Refuses a detached HEAD, for use cases that commit after touching inverters.
     public func requireBranch() throws(RepositoryError) {
@@ -155,9 +162,14 @@ extension Reconciler {
 // MARK: - approve, withdraw, states
 
 extension Reconciler {
-    /// Approves plan `id` as `approver`: `approvals/ID.yaml`, bound to the plan's digest.
+    /// Approves plan `id` as `approver`: `approvals/ID.yaml`, bound to the plan's digest, in a
+    /// commit authored by the reviewer and signed with their key when a signer is given.
     @discardableResult
-    public func approve(_ id: String, by approver: String) throws -> (plan: PlanDocument, approval: ApprovalRecord) {
+    public func approve(
+        _ id: String,
+        by approver: String,
+        signer: (any ApprovalSigner)? = nil
+    ) throws -> (plan: PlanDocument, approval: ApprovalRecord) {
         let now = clock.now()
         let snapshot = try snapshot()
         let state = try snapshot.requireValid()
@@ -174,16 +186,20 @@ extension Reconciler {
             approvedAt: now,
             expires: plan.expires
         )
-        try book.commit(
-            [
-                LifecyclePaths.approval(plan.id): try book.render(
-                    approval.json,
-                    header: "lvx approval of plan \(plan.id)"
-                )
-            ],
-            message: "approve plan \(plan.id) (by \(approver))",
-            time: now
-        )
+        let text = try book.render(approval.json, header: "lvx approval of plan \(plan.id)")
+        let message = "approve plan \(plan.id) (by \(approver))"
+        if let signer {
+            // Authored by the reviewer and signed with their key, as `git commit -S` would.
+            try repository.commit(
+                files: [LifecyclePaths.approval(plan.id): Array(text.utf8)],
+                message: message,
+                author: signer.identity,
+                time: now,
+                signer: { try signer.sign($0) }
+            )
+        } else {
+            try book.commit([LifecyclePaths.approval(plan.id): text], message: message, time: now)
+        }
         return (plan, approval)
     }
 

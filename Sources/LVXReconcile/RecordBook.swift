@@ -8,11 +8,19 @@ public struct RecordBook: Sendable {
     public let codec: any RecordCodec
     /// The commit records are read at.
     public let commit: String
+    /// Checks who signed each approval; `nil` leaves approvals unchecked.
+    public let verifier: (any ApprovalVerifier)?
 
-    public init(repository: any SiteRepository, codec: any RecordCodec, commit: String) {
+    public init(
+        repository: any SiteRepository,
+        codec: any RecordCodec,
+        commit: String,
+        verifier: (any ApprovalVerifier)? = nil
+    ) {
         self.repository = repository
         self.codec = codec
         self.commit = commit
+        self.verifier = verifier
     }
 
     /// The PI18 payload of a write, as plans show it.
@@ -31,6 +39,13 @@ public struct RecordBook: Sendable {
     @discardableResult
     public func commit(_ files: [String: String], message: String, time: WallTime) throws(RepositoryError) -> String {
         try repository.commit(files: files.mapValues { Array($0.utf8) }, message: message, author: "lvx", time: time)
+    }
+
+    /// The desired commit of the newest plan that was applied to one of `units`, for four eyes.
+    public func lastAppliedDesiredCommit(for units: Set<SerialNumber>) throws -> String? {
+        try all().compactMap { try? $0.records.get() }.first { records in
+            records.result?.outcome == .applied && records.plan.units.contains { units.contains($0.serial) }
+        }?.plan.desiredCommit
     }
 
     /// Parses a record file, or says (as the plan's refusal) why it is not one.
@@ -77,13 +92,22 @@ public struct RecordBook: Sendable {
         return plan
     }
 
-    /// Everything the repository holds about plan `id`.
+    /// Everything the repository holds about plan `id`, with its approval's signature checked.
     public func records(_ id: String) throws -> PlanRecords {
-        PlanRecords(
-            plan: try plan(id),
-            approval: try record(LifecyclePaths.approval(id), of: id) { node throws(RecordFileError) in
-                try ApprovalRecord(node: node)
-            },
+        let plan = try plan(id)  // first: it refuses an id that is not one before it reaches a path
+        let approval = try record(LifecyclePaths.approval(id), of: id) { node throws(RecordFileError) in
+            try ApprovalRecord(node: node)
+        }
+        var check: ApprovalCheck?
+        if let approval, let verifier {
+            check =
+                verifier.isConfigured
+                ? verifier.check(approvalAt: LifecyclePaths.approval(id), principal: approval.approvedBy, tip: commit)
+                : .notConfigured
+        }
+        return PlanRecords(
+            plan: plan,
+            approval: approval,
             result: try record(LifecyclePaths.result(id), of: id) { node throws(RecordFileError) in
                 try ApplyResult.Summary(node: node)
             },
@@ -95,7 +119,8 @@ public struct RecordBook: Sendable {
             },
             inProgress: try record(LifecyclePaths.inProgress(id), of: id) { node throws(RecordFileError) in
                 try ApplyingRecord(node: node)
-            }
+            },
+            approvalCheck: check
         )
     }
 

@@ -265,6 +265,8 @@ public func lvx(
 ) throws -> CommandResult {
     var env = environment
     if env["LVX_NO_HIDRAW_SCAN"] == nil { env["LVX_NO_HIDRAW_SCAN"] = "1" }
+    // Unless a test pins signers, approvals are deliberately unauthenticated (and not warned about).
+    if env["LVX_ALLOWED_SIGNERS"] == nil { env["LVX_ALLOWED_SIGNERS"] = "none" }
     return try runCommand(
         PackagePaths.productsDirectory().appendingPathComponent("lvx").path,
         arguments,

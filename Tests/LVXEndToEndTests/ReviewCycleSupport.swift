@@ -219,6 +219,7 @@ final class LVXChild: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         env["LVX_NO_HIDRAW_SCAN"] = "1"
+        env["LVX_ALLOWED_SIGNERS"] = "none"
         env.merge(environment) { _, new in new }
         process.environment = env
         process.standardInput = FileHandle.nullDevice

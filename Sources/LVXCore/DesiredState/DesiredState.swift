@@ -171,6 +171,9 @@ public struct ApplyPolicy: Sendable, Hashable {
     public var planLifetimeSeconds: Int64
     /// Whether `lvx run` applies an approved plan by itself; `false` leaves applying to `lvx apply`.
     public var autoApplyApproved: Bool
+    /// Four eyes: the approver may not be the author, committer or signer of a change to `lvx.yaml`
+    /// or `profiles/` since the units' last applied plan.
+    public var requireDistinctApprover: Bool
 
     /// The default plan lifetime: 24 hours.
     public static let defaultPlanLifetimeSeconds: Int64 = 86_400
@@ -179,12 +182,14 @@ public struct ApplyPolicy: Sendable, Hashable {
         stopUnits: [String] = [],
         approvers: [String] = [],
         planLifetimeSeconds: Int64 = ApplyPolicy.defaultPlanLifetimeSeconds,
-        autoApplyApproved: Bool = false
+        autoApplyApproved: Bool = false,
+        requireDistinctApprover: Bool = false
     ) {
         self.stopUnits = stopUnits
         self.approvers = approvers
         self.planLifetimeSeconds = planLifetimeSeconds
         self.autoApplyApproved = autoApplyApproved
+        self.requireDistinctApprover = requireDistinctApprover
     }
 
     /// Whether `name` may approve plans.

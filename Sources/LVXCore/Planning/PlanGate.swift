@@ -37,6 +37,10 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
     case applyInProgress(id: String)
     /// The services sharing the ports could not be stopped, so nothing was written.
     case servicesNotStopped(id: String, unit: String, message: String)
+    /// The approval's commit is not signed by a key the host trusts for its principal.
+    case approvalNotVerified(id: String, commit: String?, principal: String, reason: String)
+    /// Four eyes: the approver changed the desired state the plan carries out.
+    case sameApprover(id: String, commit: String, person: String)
     /// The in-progress record could not be committed, so nothing was written.
     case applyNotRecorded(id: String, error: String)
     /// A plan that is not pending or approved cannot be withdrawn.
@@ -72,6 +76,11 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         case .applyInProgress(let id): "an apply of plan '\(id)' was interrupted and is not recorded yet"
         case .servicesNotStopped(let id, let unit, let message):
             "plan '\(id)' was not applied: could not stop \(unit): \(message); nothing was written"
+        case .approvalNotVerified(let id, let commit, let principal, let reason):
+            "the approval of '\(id)' by \(principal)"
+                + (commit.map { " in commit \(String($0.prefix(12)))" } ?? "") + " is refused: \(reason)"
+        case .sameApprover(let id, let commit, let person):
+            "plan '\(id)' needs a second person: \(person) approved it and also made commit \(String(commit.prefix(12))), which changed the desired state it carries out"
         case .applyNotRecorded(let id, let error):
             "plan '\(id)' was not applied: its in-progress record could not be committed (\(error)); nothing was written"
         case .notWithdrawable(let id, let state): "plan '\(id)' cannot be withdrawn: it is \(state)"
@@ -95,6 +104,9 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         case .servicesNotStopped:
             "the plan is still approved; let lvx stop the units (the polkit rule in examples/systemd, or run as root), then apply again"
         case .applyNotRecorded: "check that the repository is writable and on a branch, then apply again"
+        case .approvalNotVerified(let id, _, _, _):
+            "approve it with a signing key listed in the allowed signers file: `lvx approve \(id)` with git's user.signingkey set (gpg.format=ssh), or `--key FILE`"
+        case .sameApprover: "apply.require_distinct_approver is true: someone else must approve this plan"
         case .noSteps, .alreadyApproved, .notWithdrawable: nil
         }
     }
@@ -134,6 +146,8 @@ public struct PlanRecords: Sendable {
     public var lastRefusal: RefusalRecord?
     /// Set when an apply committed its in-progress record.
     public var inProgress: ApplyingRecord?
+    /// Who signed the approval, as the host checked it (`nil`: not checked).
+    public var approvalCheck: ApprovalCheck?
 
     public init(
         plan: PlanDocument,
@@ -141,7 +155,8 @@ public struct PlanRecords: Sendable {
         result: ApplyResult.Summary? = nil,
         withdrawal: WithdrawalRecord? = nil,
         lastRefusal: RefusalRecord? = nil,
-        inProgress: ApplyingRecord? = nil
+        inProgress: ApplyingRecord? = nil,
+        approvalCheck: ApprovalCheck? = nil
     ) {
         self.plan = plan
         self.approval = approval
@@ -149,13 +164,15 @@ public struct PlanRecords: Sendable {
         self.withdrawal = withdrawal
         self.lastRefusal = lastRefusal
         self.inProgress = inProgress
+        self.approvalCheck = approvalCheck
     }
 }
 
 /// Where a plan stands: the one answer `show`, `plans`, `approve`, `apply` and `run` share.
 public enum PlanState: Sendable, Hashable, CustomStringConvertible {
     case pendingApproval
-    case approved(by: String, at: WallTime)
+    /// `key` is the fingerprint of the key that signed it, when the host checks signatures.
+    case approved(by: String, at: WallTime, key: String?)
     /// Approved, but the last attempt stopped before any write for a reason that can be fixed.
     case refusedBeforeWrite(by: String, reason: String)
     case applied(finished: WallTime)
@@ -191,7 +208,8 @@ public enum PlanState: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pendingApproval: "pending approval"
-        case .approved(let by, let at): "approved by \(by) at \(at.iso8601)"
+        case .approved(let by, let at, let key):
+            "approved by \(by) at \(at.iso8601)" + (key.map { " (verified, key \($0))" } ?? "")
         case .refusedBeforeWrite(let by, let reason):
             "approved by \(by); the last apply stopped before any write: \(reason)"
         case .applied(let finished): "applied at \(finished.iso8601)"
@@ -247,7 +265,10 @@ public enum PlanGate {
         if let refusal = records.lastRefusal {
             return .refusedBeforeWrite(by: approval.approvedBy, reason: refusal.message)
         }
-        return .approved(by: approval.approvedBy, at: approval.approvedAt)
+        if case .refused(_, _, let reason)? = records.approvalCheck { return .approvalRefused(reason) }
+        var key: String?
+        if case .verified(_, _, let fingerprint)? = records.approvalCheck { key = fingerprint }
+        return .approved(by: approval.approvedBy, at: approval.approvedAt, key: key)
     }
 
     /// Whether `approver` may approve the plan now.
@@ -279,6 +300,9 @@ public enum PlanGate {
         }
         guard policy.permitsApprover(approval.approvedBy) else {
             return .approverNotAllowed(id: plan.id, approver: approval.approvedBy, allowed: policy.approvers)
+        }
+        if case .refused(let commit, let principal, let reason)? = records.approvalCheck {
+            return .approvalNotVerified(id: plan.id, commit: commit, principal: principal, reason: reason)
         }
         if now > approval.expires { return .expired(id: plan.id, at: approval.expires) }
         if plan.stepCount == 0 { return .noSteps(id: plan.id) }

@@ -6,6 +6,15 @@ public protocol SiteRepository: DesiredStateSource, HistoryStore {
     var path: String { get }
     /// The checked-out branch, or `nil` when HEAD is detached.
     func branch() throws(RepositoryError) -> String?
+    /// Commits `files` authored by `author`, signed by `signer` over the commit buffer (as `git
+    /// commit -S` does) when one is given; otherwise as ``HistoryStore/commit(files:message:author:time:)``.
+    func commit(
+        files: [String: [UInt8]],
+        message: String,
+        author: PersonIdentity,
+        time: WallTime,
+        signer: (@Sendable ([UInt8]) throws -> String)?
+    ) throws(RepositoryError) -> String
 }
 
 /// Parses the YAML lvx reads and renders the records it writes.

@@ -99,7 +99,9 @@ private struct SiteDecoder {
     static let siteKeys = ["site", "units", "stacks", "tolerances", "accept", "apply"]
     static let unitKeys = ["name", "profile", "port", "tolerances", "parallel_index"]
     static let acceptKeys = ["unit", "key", "value", "reason", "until"]
-    static let applyKeys = ["stop_units", "approvers", "plan_lifetime", "auto_apply_approved"]
+    static let applyKeys = [
+        "stop_units", "approvers", "plan_lifetime", "auto_apply_approved", "require_distinct_approver",
+    ]
 
     // MARK: lvx.yaml
 
@@ -540,6 +542,11 @@ private struct SiteDecoder {
             let value = findings.bool(node, label: "'auto_apply_approved'")
         {
             applyPolicy.autoApplyApproved = value
+        }
+        if let node = fields.value("require_distinct_approver"),
+            let value = findings.bool(node, label: "'require_distinct_approver'")
+        {
+            applyPolicy.requireDistinctApprover = value
         }
     }
 

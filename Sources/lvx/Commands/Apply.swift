@@ -21,11 +21,17 @@ extension LVXCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var device: DeviceOptions
+        @OptionGroup var trust: TrustOptions
 
         func run() async throws {
             try await execute {
                 let notifier = SystemdNotifier()  // STATUS= lines under systemd; nothing otherwise
-                let reconciler = try Reconciler.real(repository: repository, device: device, notifier: notifier)
+                let reconciler = try Reconciler.real(
+                    repository: repository,
+                    device: device,
+                    trust: trust,
+                    notifier: notifier
+                )
                 let lock = try RunLock.acquire(gitDirectory: try repository.open().gitDirectory, command: "lvx apply")
                 defer { lock.release() }
                 try await Recovery.run(reconciler)

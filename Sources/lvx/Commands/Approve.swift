@@ -14,15 +14,34 @@ extension LVXCommand {
         @Option(help: ArgumentHelp("Who approves (default: LVX_APPROVER, else the login name).", valueName: "name"))
         var by: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "The SSH key to sign the approval with (default: git's user.signingkey when gpg.format is ssh).",
+                valueName: "file"
+            )
+        )
+        var key: String?
+
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
                 let approver = person(by)
-                let (plan, _) = try Reconciler.real(repository: repository).approve(planID, by: approver)
-                Terminal.standardOutput.line(
-                    "approved plan \(plan.id) (\(plan.stepCount) write(s)) by \(approver); apply with `lvx apply \(plan.id)`"
+                let signer = SSHApprovalSigner.reviewer(key: key, approver: approver, repositoryPath: repository.path)
+                let (plan, _) = try Reconciler.real(repository: repository).approve(
+                    planID,
+                    by: approver,
+                    signer: signer
                 )
+                Terminal.standardOutput.line(
+                    "approved plan \(plan.id) (\(plan.stepCount) write(s)) by \(approver)"
+                        + (signer.map { ", signed as \($0.identity)" } ?? "") + "; apply with `lvx apply \(plan.id)`"
+                )
+                if signer == nil {
+                    Terminal.standardError.warning(
+                        "the approval is not signed: it does not count where signers are pinned; set git's user.signingkey (gpg.format=ssh) or pass --key"
+                    )
+                }
                 return .success
             }
         }
@@ -37,10 +56,13 @@ extension LVXCommand {
         @Argument(help: "The plan's id.") var planID: String
         @Flag(help: "Print the plan and its state as JSON.") var json = false
         @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var trust: TrustOptions
 
         func run() async throws {
             try await execute {
-                let (records, state) = try Reconciler.real(repository: repository).status(of: planID)
+                let reconciler = try Reconciler.real(repository: repository, trust: trust)
+                if !reconciler.approvalsAuthenticated { trust.warnUnauthenticated() }
+                let (records, state) = try reconciler.status(of: planID)
                 let plan = records.plan
                 let out = Terminal.standardOutput
                 if json {
@@ -67,13 +89,14 @@ extension LVXCommand {
         static let configuration = CommandConfiguration(abstract: "List saved plans, newest first, with their state.")
 
         @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var trust: TrustOptions
         @Flag(help: "Print one JSON array of plans with their state.") var json = false
 
         func run() async throws {
             try await execute {
                 var rows: [String] = []
                 var items: [JSONValue] = []
-                for (id, status) in try Reconciler.real(repository: repository).statuses() {
+                for (id, status) in try Reconciler.real(repository: repository, trust: trust).statuses() {
                     switch status {
                     case .success(let (records, state)):
                         let plan = records.plan

@@ -20,6 +20,7 @@ extension LVXCommand {
 
         @OptionGroup var repository: RepositoryOptions
         @OptionGroup var device: DeviceOptions
+        @OptionGroup var trust: TrustOptions
 
         @Option(help: ArgumentHelp("Write a node_exporter textfile here (atomically).", valueName: "path"))
         var metricsFile: String?
@@ -38,7 +39,17 @@ extension LVXCommand {
             try await execute {
                 let notifier = SystemdNotifier()
                 let git = try repository.open()
-                let reconciler = try Reconciler.real(repository: repository, device: device, notifier: notifier)
+                let reconciler = try Reconciler.real(
+                    repository: repository,
+                    device: device,
+                    trust: trust,
+                    notifier: notifier
+                )
+                if !reconciler.approvalsAuthenticated && !trust.isDeclined {
+                    logger.warning(
+                        "approvals are not authenticated: there is no allowed signers file at \(trust.allowedSignersPath)"
+                    )
+                }
                 let lock = try RunLock.acquire(gitDirectory: git.gitDirectory, command: "lvx run", wait: lockWait)
                 defer { lock.release() }
                 try await Recovery.run(reconciler)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LVXCore
 
 extension LVXCommand {
@@ -15,6 +16,7 @@ extension LVXCommand {
         )
 
         @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var trust: TrustOptions
 
         @Option(
             help: ArgumentHelp(
@@ -27,6 +29,12 @@ extension LVXCommand {
         func run() async throws {
             try await execute {
                 if rev == "HEAD" { WorkingTree.warnIfChanged(repository) }
+                // Not in a hook: the pusher is told by the hook's own output, the host by its runs.
+                if ProcessInfo.processInfo.environment["GIT_QUARANTINE_PATH"] == nil,
+                    !FileManager.default.fileExists(atPath: trust.allowedSignersPath)
+                {
+                    trust.warnUnauthenticated()
+                }
                 let site = try Site.load(
                     repositoryPath: repository.path,
                     revision: rev,

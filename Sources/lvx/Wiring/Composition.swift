@@ -10,10 +10,12 @@ extension Reconciler {
     static func real(
         repository: RepositoryOptions,
         device: DeviceOptions? = nil,
+        trust: TrustOptions? = nil,
         notifier: (any ServiceNotifier)? = nil
     ) throws -> Reconciler {
-        Reconciler(
-            repository: try repository.open(),
+        let git = try repository.open()
+        return Reconciler(
+            repository: git,
             codec: YAMLCodec(),
             connector: device.map { PortConnector(UnitResolver(device: $0, repository: repository)) }
                 ?? PortConnector.standard,
@@ -21,7 +23,14 @@ extension Reconciler {
             clock: SystemClock(),
             notifier: notifier,
             toolVersion: LVXCommand.version,
-            processID: Int(getpid())
+            processID: Int(getpid()),
+            verifier: trust.map {
+                SignatureVerifier(
+                    repository: git,
+                    allowedSigners: $0.allowedSignersPath,
+                    revokedKeys: $0.revokedKeysPath
+                )
+            }
         )
     }
 

@@ -57,6 +57,30 @@ final class InMemoryRepository: SiteRepository {
         }
     }
 
+    /// A signed commit keeps its signature beside it (what the signer returned for the files).
+    func commit(
+        files: [String: [UInt8]],
+        message: String,
+        author: PersonIdentity,
+        time: WallTime,
+        signer: (@Sendable ([UInt8]) throws -> String)?
+    ) throws(RepositoryError) -> String {
+        var signature: String?
+        if let signer {
+            do {
+                signature = try signer(Array(message.utf8))
+            } catch {
+                throw RepositoryError("could not sign: \(error)")
+            }
+        }
+        let id = try commit(files: files, message: message, author: author.description, time: time)
+        signatures.withLock { $0[id] = signature }
+        return id
+    }
+
+    /// The signature of each signed commit.
+    let signatures = Mutex<[String: String?]>([:])
+
     func branch() throws(RepositoryError) -> String? { detached.load(ordering: .relaxed) ? nil : "main" }
 
     /// A person's commit (a push), as text.
