@@ -11,6 +11,10 @@ extension LVXCommand {
             abstract: "Create a desired-state repository from the template, with git hooks that validate pushes.",
             discussion: """
                 The pre-receive hook runs `lvx validate --rev NEW` for each pushed branch, so an invalid desired state is rejected with its file:line:column errors. The post-receive hook starts lvx-run.service without waiting (or runs $LVX_RUN_ON_PUSH in the background when set).
+
+                The history cannot be rewritten: it is the audit record of every plan, approval and write. The pre-receive hook refuses a force-push (an update that is not a fast-forward) and the deletion of a branch, and says why; pull, then push a new commit on top instead. lvx init also sets receive.denyNonFastForwards and receive.denyDeletes in the repository, so git refuses both even if the hook is removed.
+
+                To protect a repository that an older lvx init made, copy examples/git-hooks/pre-receive to its hooks/ (making it executable) and run `git config receive.denyNonFastForwards true` and `git config receive.denyDeletes true` in it.
                 """
         )
 
@@ -41,8 +45,15 @@ extension LVXCommand {
                     clock: SystemClock()
                 )
                 try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
+                do {
+                    try repository.refuseHistoryRewrites()
+                } catch {
+                    throw CLIError(
+                        "cannot set receive.denyNonFastForwards and receive.denyDeletes in '\(dir)': \(error)"
+                    )
+                }
                 Terminal.standardOutput.line(
-                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (lvx validate), post-receive (lvx-run.service)"
+                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (no force-push or branch deletion, lvx validate), post-receive (lvx-run.service)"
                 )
                 return .success
             }
@@ -133,14 +144,26 @@ enum Templates {
     static func preReceive(lvx: String) -> String {
         """
         #!/bin/sh
-        # Installed by `lvx init`: reject a push whose desired state does not validate.
-        # git runs this with the pushed objects in quarantine; lvx reads them through GIT_* variables.
+        # Installed by `lvx init`: reject a push that rewrites or deletes a branch, or whose desired state does not validate.
+        # git runs this with the pushed objects in quarantine; git and lvx read them through GIT_* variables.
         LVX="${LVX_BIN:-\(lvx)}"
+        AUDIT="its history is the audit record of every plan, approval and write"
         status=0
+        zero() { case "$1" in *[!0]*) return 1 ;; esac; }
+        short() { echo "$1" | cut -c1-12; }
         while read -r old new ref; do
             case "$ref" in refs/heads/*) ;; *) continue ;; esac
-            [ "$new" = 0000000000000000000000000000000000000000 ] && continue
-            echo "lvx: validating $ref at $(echo "$new" | cut -c1-12)"
+            if zero "$new"; then
+                echo "lvx: refusing to delete $ref: $AUDIT; keep the branch"
+                status=1
+                continue
+            fi
+            if ! zero "$old" && ! git merge-base --is-ancestor "$old" "$new" 2>/dev/null; then
+                echo "lvx: refusing to rewrite $ref (a non-fast-forward push): $AUDIT; push a new commit on top instead"
+                status=1
+                continue
+            fi
+            echo "lvx: validating $ref at $(short "$new")"
             if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
                 echo "lvx: push of $ref rejected: fix the errors above and push again"
                 status=1

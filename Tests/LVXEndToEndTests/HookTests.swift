@@ -1,0 +1,148 @@
+import Foundation
+import LVXTestSupport
+import Testing
+
+/// The pre-receive hook `lvx init` installs and the settings it makes, with real `git push` from a clone.
+@Suite("the push hooks end to end")
+struct HookTests {
+    /// A repository made by `lvx init` in a temporary directory, and a clone of it.
+    final class Hub: @unchecked Sendable {
+        // Used by one test at a time.
+        let base: URL
+        let hub: String
+        let clone: String
+
+        init(bare: Bool = true) throws {
+            base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-hooks-\(UUID())")
+            hub = base.appendingPathComponent(bare ? "hub.git" : "site").path
+            clone = base.appendingPathComponent("clone").path
+            let made = try lvx(["init", hub] + (bare ? ["--bare"] : []))
+            guard made.exitCode == 0 else { throw SimulatorError(message: "lvx init failed: \(made)") }
+            if bare { try git(["clone", "-q", hub, clone]) }
+        }
+
+        /// Runs git and returns what it did, whatever its exit code.
+        @discardableResult
+        func git(_ arguments: [String]) throws -> CommandResult {
+            try runCommand("/usr/bin/git", arguments, environment: TemporaryRepository.gitEnvironment)
+        }
+
+        /// Runs git in the clone.
+        @discardableResult
+        func inClone(_ arguments: String...) throws -> CommandResult { try git(["-C", clone] + arguments) }
+
+        /// Runs git in the repository `lvx init` made.
+        @discardableResult
+        func inHub(_ arguments: String...) throws -> CommandResult { try git(["-C", hub] + arguments) }
+
+        /// Writes `text` to `path` in the clone and commits it.
+        func commit(_ path: String, _ text: String, message: String) throws {
+            let url = URL(fileURLWithPath: clone).appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            try inClone("add", "-A")
+            try inClone("commit", "-qm", message)
+        }
+
+        /// The commit a ref of the hub points at, or an empty string.
+        func tip(_ ref: String) throws -> String {
+            try inHub("rev-parse", "-q", "--verify", ref).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: base) }
+    }
+
+    @Test(
+        "lvx init sets receive.denyNonFastForwards and receive.denyDeletes, bare and not bare",
+        arguments: [true, false]
+    )
+    func initRefusesHistoryRewrites(bare: Bool) throws {
+        let hub = try Hub(bare: bare)
+        #expect(try hub.inHub("config", "--get", "receive.denyNonFastForwards").stdout == "true\n")
+        #expect(try hub.inHub("config", "--get", "receive.denyDeletes").stdout == "true\n")
+    }
+
+    @Test("without the hook, git's own settings from lvx init still refuse a force-push and a branch deletion")
+    func settingsRefuseWithoutTheHook() throws {
+        let hub = try Hub()
+        try hub.commit("approvals/keep.yaml", "x: 1\n", message: "one")
+        try hub.commit("approvals/keep.yaml", "x: 2\n", message: "two")
+        #expect(try hub.inClone("push", "-q", "origin", "main", "main:refs/heads/other").exitCode == 0)
+        try FileManager.default.removeItem(atPath: hub.hub + "/hooks/pre-receive")
+        let before = try hub.tip("main")
+
+        let forced = try hub.inClone("push", "--force", "origin", "main~1:main")
+        let deleted = try hub.inClone("push", "--delete", "origin", "other")
+
+        #expect(forced.exitCode != 0)
+        #expect(forced.stderr.contains("denying non-fast-forward refs/heads/main"), "\(forced)")
+        #expect(deleted.exitCode != 0)
+        #expect(deleted.stderr.contains("denying ref deletion for refs/heads/other"), "\(deleted)")
+        #expect(try hub.tip("main") == before)
+        #expect(try hub.tip("other") == before)
+    }
+
+    @Test("the hook itself refuses a force-push and a branch deletion, and says why")
+    func hookRefusesHistoryRewrites() throws {
+        let hub = try Hub()
+        // git's settings are checked after the hook; unset them to prove the hook refuses on its own.
+        try hub.inHub("config", "--unset", "receive.denyNonFastForwards")
+        try hub.inHub("config", "--unset", "receive.denyDeletes")
+        try hub.commit("approvals/keep.yaml", "x: 1\n", message: "one")
+        #expect(try hub.inClone("push", "-q", "origin", "main", "main:refs/heads/other").exitCode == 0)
+        let before = try hub.tip("main")
+        try hub.inClone("reset", "-q", "--hard", "HEAD~1")
+        try hub.commit("approvals/keep.yaml", "x: 2\n", message: "history rewritten")
+
+        let forced = try hub.inClone("push", "--force", "origin", "main")
+        let deleted = try hub.inClone("push", "--delete", "origin", "other")
+
+        #expect(forced.exitCode != 0)
+        #expect(
+            forced.stderr.contains(
+                "lvx: refusing to rewrite refs/heads/main (a non-fast-forward push): its history is the audit record of every plan, approval and write; push a new commit on top instead"
+            ),
+            "\(forced)"
+        )
+        #expect(forced.stderr.contains("main -> main (pre-receive hook declined)"))
+        #expect(!forced.stderr.contains("lvx: validating"), "a refused rewrite is not validated")
+        #expect(deleted.exitCode != 0)
+        #expect(
+            deleted.stderr.contains(
+                "lvx: refusing to delete refs/heads/other: its history is the audit record of every plan, approval and write; keep the branch"
+            ),
+            "\(deleted)"
+        )
+        #expect(deleted.stderr.contains("other (pre-receive hook declined)"))
+        #expect(try hub.tip("main") == before)
+        #expect(try hub.tip("other") == before)
+        // A commit on top of the pushed history still lands.
+        try hub.inClone("reset", "-q", "--hard", "origin/main")
+        try hub.commit("approvals/keep.yaml", "x: 3\n", message: "on top")
+        let onTop = try hub.inClone("push", "origin", "main")
+        #expect(onTop.exitCode == 0, "\(onTop)")
+        #expect(try hub.tip("main~1") == before)
+    }
+
+    @Test("examples/git-hooks/pre-receive is the hook lvx init writes, with lvx found on PATH")
+    func exampleIsTheInstalledHook() throws {
+        let hub = try Hub()
+        let installed = try String(contentsOfFile: hub.hub + "/hooks/pre-receive", encoding: .utf8)
+        let example = try String(
+            contentsOf: PackagePaths.root().appendingPathComponent("examples/git-hooks/pre-receive"),
+            encoding: .utf8
+        )
+        let lvxPath = PackagePaths.productsDirectory().appendingPathComponent("lvx").resolvingSymlinksInPath().path
+        #expect(installed.contains("LVX=\"${LVX_BIN:-\(lvxPath)}\"\n"))
+        #expect(
+            example
+                == installed.replacingOccurrences(
+                    of: "LVX=\"${LVX_BIN:-\(lvxPath)}\"",
+                    with: "LVX=\"${LVX_BIN:-lvx}\""
+                )
+        )
+    }
+}
