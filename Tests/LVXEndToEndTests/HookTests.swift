@@ -127,6 +127,117 @@ struct HookTests {
         #expect(try hub.tip("main~1") == before)
     }
 
+    static let why =
+        "applied/, applying/, refused/, runs/ and dumps/ are written only by lvx on this host (push plans, approvals and withdrawals only)"
+
+    @Test(
+        "a pushed record that lvx did not write is refused, naming the commit and the file; the hub does not change",
+        arguments: [
+            "applied/0123456789abcdef.yaml", "applying/0123456789abcdef.yaml", "refused/0123456789abcdef.yaml",
+            "runs/last.yaml", "dumps/lvx6048-1.yaml",
+        ]
+    )
+    func forgedRecordRefused(path: String) throws {
+        let hub = try Hub()
+        let before = try hub.tip("main")
+        try hub.commit(path, "forged: true\n", message: "a record by hand")
+        let forged = try hub.inClone("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let pushed = try hub.inClone("push", "origin", "main")
+        let branch = try hub.inClone("push", "origin", "main:refs/heads/review")
+
+        #expect(pushed.exitCode != 0)
+        #expect(
+            pushed.stderr.contains(
+                "lvx: refusing refs/heads/main: commit \(forged.prefix(12)) changes \(path); \(Self.why)"
+            ),
+            "\(pushed)"
+        )
+        #expect(pushed.stderr.contains("main -> main (pre-receive hook declined)"))
+        #expect(branch.exitCode != 0)
+        #expect(
+            branch.stderr.contains(
+                "lvx: refusing refs/heads/review: commit \(forged.prefix(12)) changes \(path); \(Self.why)"
+            ),
+            "a new branch is checked too: \(branch)"
+        )
+        #expect(try hub.tip("main") == before)
+        #expect(try hub.tip("review").isEmpty)
+        #expect(try hub.inHub("cat-file", "-e", forged).exitCode != 0, "the forged commit is not in the hub")
+    }
+
+    @Test("a plan, an approval and a withdrawal may be pushed")
+    func reviewFilesAccepted() throws {
+        let hub = try Hub()
+        try hub.commit("plans/0123456789abcdef.yaml", "id: 0123456789abcdef\n", message: "a plan")
+        try hub.commit("approvals/0123456789abcdef.yaml", "by: alice\n", message: "an approval")
+        try hub.commit("withdrawn/fedcba9876543210.yaml", "withdrawn_by: bob\n", message: "a withdrawal")
+
+        let pushed = try hub.inClone("push", "origin", "main")
+
+        #expect(pushed.exitCode == 0, "\(pushed)")
+        #expect(!pushed.stderr.contains("lvx: refusing"))
+        let head = try hub.inClone("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try hub.tip("main") == head)
+    }
+
+    @Test(
+        "the records lvx run commits in the hub survive a person's merge; a merge or revert that changes them is refused"
+    )
+    func agentRecordsAndMerges() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let hub = try Hub()
+        var files = try TemporaryRepository.desiredStateFiles()
+        files["lvx.yaml"] = files["lvx.yaml"]?.replacingOccurrences(
+            of: "stop_units: [powermon.service, powermon2.service]",
+            with: "stop_units: []"
+        )
+        for (path, text) in files { try hub.commit(path, text, message: "the site: \(path)") }
+        #expect(try hub.inClone("push", "-q", "origin", "main").exitCode == 0)
+        let beforeRun = try hub.tip("main")
+        // lvx run commits its dumps and summary straight into the hub: a local commit, no push.
+        let run = try lvx(["run"], environment: ["LVX_REPO": hub.hub, "LVX_PORTS": sim.portList, "LVX_LOG": "stderr"])
+        #expect(run.exitCode == 0 || run.exitCode == 2, "\(run)")
+        let runCommit = try hub.tip("main")
+        #expect(try hub.inHub("log", "-1", "--format=%s", "main").stdout.hasPrefix("run "))
+
+        // A person approves without pulling first, then merges the run's commit and pushes.
+        try hub.commit("approvals/0123456789abcdef.yaml", "by: alice\n", message: "an approval")
+        #expect(try hub.inClone("pull", "-q", "--no-rebase", "--no-edit", "origin", "main").exitCode == 0)
+        let merged = try hub.inClone("push", "origin", "main")
+        #expect(merged.exitCode == 0, "\(merged)")
+        #expect(try hub.inHub("merge-base", "--is-ancestor", runCommit, "main").exitCode == 0)
+        let afterMerge = try hub.tip("main")
+
+        // A merge that keeps the older side drops the run's records: refused.
+        try hub.inClone("checkout", "-q", "-b", "older", beforeRun)
+        try hub.inClone("merge", "-q", "-s", "ours", "--no-edit", "origin/main")
+        let dropping = try hub.inClone("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let dropped = try hub.inClone("push", "origin", "older:main")
+        #expect(dropped.exitCode != 0)
+        #expect(
+            dropped.stderr.contains(
+                "lvx: refusing refs/heads/main: commit \(dropping.prefix(12)) changes runs/last.yaml"
+            ),
+            "\(dropped)"
+        )
+
+        // Reverting the run's commit deletes its records: refused.
+        try hub.inClone("checkout", "-q", "main")
+        try hub.inClone("revert", "--no-edit", runCommit)
+        let revert = try hub.inClone("rev-parse", "HEAD").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reverted = try hub.inClone("push", "origin", "main")
+        #expect(reverted.exitCode != 0)
+        #expect(
+            reverted.stderr.contains(
+                "lvx: refusing refs/heads/main: commit \(revert.prefix(12)) changes runs/last.yaml; \(Self.why)"
+            ),
+            "\(reverted)"
+        )
+        #expect(try hub.tip("main") == afterMerge)
+        #expect(sim.settersReceived.isEmpty)
+    }
+
     @Test("examples/git-hooks/pre-receive is the hook lvx init writes, with lvx found on PATH")
     func exampleIsTheInstalledHook() throws {
         let hub = try Hub()
