@@ -11,6 +11,14 @@ extension LVXCommand {
             abstract: "Create a desired-state repository from the template, with git hooks that validate pushes.",
             discussion: """
                 The pre-receive hook runs `lvx validate --rev NEW` for each pushed branch, so an invalid desired state is rejected with its file:line:column errors. The post-receive hook starts lvx-run.service without waiting (or runs $LVX_RUN_ON_PUSH in the background when set).
+
+                The history cannot be rewritten: it is the audit record of every plan, approval and write. The pre-receive hook refuses a force-push (an update that is not a fast-forward) and the deletion of a branch, and says why; pull, then push a new commit on top instead. lvx init also sets receive.denyNonFastForwards and receive.denyDeletes in the repository, so git refuses both even if the hook is removed.
+
+                Records only lvx makes: lvx writes applied/, applying/, refused/, runs/ and dumps/ itself, as local commits in the repository it runs on, so a pushed change to them could only be forged. The pre-receive hook refuses any pushed commit (on any branch or tag) that adds, changes or deletes a file in those folders, naming the commit and the file, and any push that changes them on the branch lvx reads (the repository's HEAD). Plans, approvals and withdrawals (plans/, approvals/, withdrawn/) may be pushed, and merging lvx's commits (git pull) is fine.
+
+                So run lvx run on this repository itself (LVX_REPO pointing at it): an lvx run in a clone pushes its records to the clone's upstream, and these hooks refuse them there. To move a repository that holds lvx's records, copy it (git clone --bare) rather than pushing its history into a new one.
+
+                To protect a repository that an older lvx init made, copy examples/git-hooks/pre-receive to its hooks/ (making it executable) and run `git config receive.denyNonFastForwards true` and `git config receive.denyDeletes true` in it.
                 """
         )
 
@@ -41,8 +49,15 @@ extension LVXCommand {
                     clock: SystemClock()
                 )
                 try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
+                do {
+                    try repository.refuseHistoryRewrites()
+                } catch {
+                    throw CLIError(
+                        "cannot set receive.denyNonFastForwards and receive.denyDeletes in '\(dir)': \(error)"
+                    )
+                }
                 Terminal.standardOutput.line(
-                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (lvx validate), post-receive (lvx-run.service)"
+                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service)"
                 )
                 return .success
             }
@@ -130,25 +145,78 @@ enum Templates {
         ]
     }
 
-    static func preReceive(lvx: String) -> String {
-        """
-        #!/bin/sh
-        # Installed by `lvx init`: reject a push whose desired state does not validate.
-        # git runs this with the pushed objects in quarantine; lvx reads them through GIT_* variables.
-        LVX="${LVX_BIN:-\(lvx)}"
-        status=0
-        while read -r old new ref; do
-            case "$ref" in refs/heads/*) ;; *) continue ;; esac
-            [ "$new" = 0000000000000000000000000000000000000000 ] && continue
-            echo "lvx: validating $ref at $(echo "$new" | cut -c1-12)"
-            if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
-                echo "lvx: push of $ref rejected: fix the errors above and push again"
-                status=1
-            fi
-        done
-        exit $status
+    /// The folders of the records only lvx writes, which the pre-receive hook refuses in a push.
+    ///
+    /// lvx writes apply results, applies in progress, refusals, run summaries and dumps as local
+    /// commits in the repository it runs on, never through a push. The folders come from the
+    /// functions that name those records, so the hook refuses exactly what lvx writes.
+    static let recordFolders: [String] = [
+        LifecyclePaths.result("ID"), LifecyclePaths.inProgress("ID"), LifecyclePaths.refusal("ID"), "runs/last.yaml",
+        UnitDump.path(for: "UNIT"),
+    ].map { String($0.prefix { $0 != "/" }) + "/" }
 
-        """
+    static func preReceive(lvx: String) -> String {
+        let folders = recordFolders.dropLast().joined(separator: ", ") + " and " + (recordFolders.last ?? "")
+        return """
+            #!/bin/sh
+            # Installed by `lvx init`: reject a push that rewrites or deletes a branch, that changes a record only lvx
+            # writes, or whose desired state does not validate.
+            # git runs this with the pushed objects in quarantine; git and lvx read them through GIT_* variables.
+            LVX="${LVX_BIN:-\(lvx)}"
+            AUDIT="its history is the audit record of every plan, approval and write"
+            # lvx writes these as local commits in this repository, never through a push, so a pushed change to them is forged.
+            RECORDS="\(recordFolders.joined(separator: " "))"
+            WHY="\(folders) are written only by lvx on this host (push plans, approvals and withdrawals only)"
+            SITE=$(git symbolic-ref -q HEAD)
+            status=0
+            zero() { case "$1" in *[!0]*) return 1 ;; esac; }
+            short() { echo "$1" | cut -c1-12; }
+            while read -r old new ref; do
+                branch=false
+                case "$ref" in refs/heads/*) branch=true ;; esac
+                if zero "$new"; then
+                    if $branch; then
+                        echo "lvx: refusing to delete $ref: $AUDIT; keep the branch"
+                        status=1
+                    fi
+                    continue
+                fi
+                if $branch && ! zero "$old" && ! git merge-base --is-ancestor "$old" "$new" 2>/dev/null; then
+                    echo "lvx: refusing to rewrite $ref (a non-fast-forward push): $AUDIT; push a new commit on top instead"
+                    status=1
+                    continue
+                fi
+                forged=""
+                if commit=$(git rev-parse -q --verify "$new^{commit}"); then
+                    # Each commit no ref has yet, against its parent (a merge: the paths that differ from every parent).
+                    forged=$(git rev-list --topo-order --reverse "$commit" --not --all | while read -r c; do
+                        git diff-tree -r -c --root --name-only --no-commit-id "$c" -- $RECORDS | while IFS= read -r path; do
+                            echo "lvx: refusing $ref: commit $(short "$c") changes $path; $WHY"
+                        done
+                    done)
+                    # The branch lvx reads, as a whole: a merge can also take an older record, or none.
+                    if [ -z "$forged" ] && [ "$ref" = "$SITE" ] && ! zero "$old"; then
+                        forged=$(git diff --name-only "$old" "$commit" -- $RECORDS | while IFS= read -r path; do
+                            c=$(git log -1 --format=%H "$old..$commit" -- "$path")
+                            echo "lvx: refusing $ref: commit $(short "${c:-$commit}") changes $path; $WHY"
+                        done)
+                    fi
+                fi
+                if [ -n "$forged" ]; then
+                    echo "$forged"
+                    status=1
+                    continue
+                fi
+                $branch || continue
+                echo "lvx: validating $ref at $(short "$new")"
+                if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
+                    echo "lvx: push of $ref rejected: fix the errors above and push again"
+                    status=1
+                fi
+            done
+            exit $status
+
+            """
     }
 
     static let postReceive = """
