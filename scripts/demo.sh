@@ -36,6 +36,8 @@ git -C "$repo" init -q -b main
 git -C "$repo" -c user.name=demo -c user.email=demo@example.invalid add -A
 git -C "$repo" -c user.name=demo -c user.email=demo@example.invalid commit -qm "desired state of the seeds' site"
 export LVX_REPO="$repo"
+# This first part runs without pinned signers, on purpose; agent mode below signs and verifies.
+export LVX_ALLOWED_SIGNERS=none
 
 run "$LVX" status
 run "$LVX" status --json "$P1"
@@ -69,6 +71,11 @@ rm -f "$work/laptop/profiles/example.yaml"
 $G -C "$work/laptop" add -A && $G -C "$work/laptop" commit -qm "the seeds' site, applied automatically once approved"
 run $G -C "$work/laptop" push -q origin main
 export LVX_REPO="$hub"
+# The host pins alice's SSH key: only approvals signed with it count.
+ssh-keygen -q -t ed25519 -N '' -C alice -f "$work/alice"
+echo "alice $(cut -d' ' -f1,2 "$work/alice.pub")" >"$work/allowed_signers"
+export LVX_ALLOWED_SIGNERS="$work/allowed_signers"
+say "cat allowed_signers"; cat "$work/allowed_signers"
 
 # A person raises the float voltage on the laptop and pushes; a typo first is rejected by the hook.
 sed -i 's/^float_voltage: 54.0$/float_voltage: 54.2/' "$work/laptop/profiles/eg4-lp4-v2.yaml"
@@ -84,8 +91,9 @@ $G -C "$work/laptop" pull -q
 agent_plan=$(ls "$work/laptop/plans" | sed -n 's/\.yaml$//p' | while read -r id; do
     [ -e "$work/laptop/applied/$id.yaml" ] || echo "$id"; done | tail -1)
 run "$LVX" show "$agent_plan" --repo "$work/laptop"
-run "$LVX" approve "$agent_plan" --by alice --repo "$work/laptop"
+run "$LVX" approve "$agent_plan" --by alice --key "$work/alice" --repo "$work/laptop"
 run $G -C "$work/laptop" push -q origin main
+run "$LVX" show "$agent_plan"      # approved by alice (verified, key SHA256:...)
 run "$LVX" run                     # applies the approved plan, in the run's own commit
 run "$LVX" run                     # in sync
 run "$LVX" history lvx6048-1 --changes-only
