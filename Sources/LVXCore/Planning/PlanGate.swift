@@ -104,8 +104,8 @@ public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         case .servicesNotStopped:
             "the plan is still approved; let lvx stop the units (the polkit rule in examples/systemd, or run as root), then apply again"
         case .applyNotRecorded: "check that the repository is writable and on a branch, then apply again"
-        case .approvalNotVerified(let id, _, _, _):
-            "approve it with a signing key listed in the allowed signers file: `lvx approve \(id)` with git's user.signingkey set (gpg.format=ssh), or `--key FILE`"
+        case .approvalNotVerified:
+            "make a fresh plan with `lvx plan` and approve it with a key in the allowed signers file (git's user.signingkey with gpg.format=ssh, or `lvx approve --key FILE`)"
         case .sameApprover: "apply.require_distinct_approver is true: someone else must approve this plan"
         case .noSteps, .alreadyApproved, .notWithdrawable: nil
         }
