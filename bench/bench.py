@@ -8,16 +8,21 @@ benchmark itself could not run (a command failed, a binary is missing). Method: 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import platform
 import re
 import shutil
+import select
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +56,9 @@ class Exchange:
     payload: str
     reply: str
     wire: float
+    # When the simulator logged it (perf_counter seconds from the command's start), which is when the
+    # request frame had arrived: the exchange ends `wire` seconds later. None without a watcher.
+    at: float | None = None
 
     @property
     def name(self) -> str:
@@ -97,13 +105,16 @@ class Sim:
     def mark(self) -> dict[str, int]:
         return {s: len(self._lines(s)) for s in self.serials}
 
-    def since(self, mark: dict[str, int]) -> dict[str, list[Exchange]]:
+    def since(self, mark: dict[str, int], times: dict[str, list[float]] | None = None,
+              t0: float = 0.0) -> dict[str, list[Exchange]]:
         out = {}
         for s in self.serials:
             entries = []
-            for line in self._lines(s)[mark[s]:]:
+            stamps = (times or {}).get(s, [])
+            for k, line in enumerate(self._lines(s)[mark[s]:]):
                 p = line.split(" ")
-                entries.append(Exchange(int(p[0]), p[1], p[2], p[3], float(p[4])))
+                at = stamps[k] - t0 if k < len(stamps) else None
+                entries.append(Exchange(int(p[0]), p[1], p[2], p[3], float(p[4]), at))
             out[s] = entries
         return out
 
@@ -117,6 +128,77 @@ class Sim:
                 self.proc.wait()
         self.out.close()
         self.err.close()
+
+
+class LogWatcher:
+    """Times each new SERIAL.log line as it is written (inotify, so no polling load on the cores).
+
+    The simulator appends a line when a request frame has arrived, before it holds the exchange for
+    its wire time, so a line's time is the exchange's start. Used for apply's phases (how the wall
+    splits between startup, probe, re-read, the in-progress commit, the writes and the end)."""
+
+    IN_MODIFY = 0x2
+    _libc = None
+
+    def __init__(self, sim: "Sim"):
+        if LogWatcher._libc is None:
+            LogWatcher._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = LogWatcher._libc
+        self.sim = sim
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise BenchError(f"inotify_init1: {os.strerror(ctypes.get_errno())}")
+        if libc.inotify_add_watch(self.fd, str(sim.state).encode(), self.IN_MODIFY) < 0:
+            os.close(self.fd)
+            raise BenchError(f"inotify_add_watch {sim.state}: {os.strerror(ctypes.get_errno())}")
+        self.times: dict[str, list[float]] = {s: [] for s in sim.serials}
+        self.offsets = {}
+        for s in sim.serials:
+            log = sim.state / f"{s}.log"
+            self.offsets[s] = log.stat().st_size if log.exists() else 0
+        self.stop_r, self.stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _collect(self, serial: str, t: float):
+        log = self.sim.state / f"{serial}.log"
+        try:
+            with open(log, "rb") as f:
+                f.seek(self.offsets[serial])
+                data = f.read()
+        except OSError:
+            return
+        complete = data[: data.rfind(b"\n") + 1]
+        self.offsets[serial] += len(complete)
+        self.times[serial].extend([t] * complete.count(b"\n"))
+
+    def _loop(self):
+        while True:
+            ready, _, _ = select.select([self.fd, self.stop_r], [], [])
+            t = time.perf_counter()
+            if self.fd in ready:
+                try:
+                    buf = os.read(self.fd, 65536)
+                except BlockingIOError:
+                    buf = b""
+                names = set()
+                i = 0
+                while i + 16 <= len(buf):
+                    _, _, _, length = struct.unpack_from("iIII", buf, i)
+                    names.add(buf[i + 16:i + 16 + length].rstrip(b"\0").decode(errors="replace"))
+                    i += 16 + length
+                for name in names:
+                    if name.endswith(".log") and name[:-4] in self.times:
+                        self._collect(name[:-4], t)
+            if self.stop_r in ready:
+                return
+
+    def finish(self) -> dict[str, list[float]]:
+        os.write(self.stop_w, b"x")
+        self.thread.join()  # a line it has not seen stays untimed (Exchange.at is None)
+        for fd in (self.fd, self.stop_r, self.stop_w):
+            os.close(fd)
+        return self.times
 
 
 # ---------------------------------------------------------------- repositories
@@ -145,6 +227,13 @@ def seeds_repo(work: Path, name: str) -> Path:
     return commit_repo(repo, "desired state of the seeds' site")
 
 
+def bare_clone(repo: Path, name: str) -> Path:
+    """A bare clone of `repo`, as the agent's site repository: `lvx run` commits its dumps there."""
+    bare = repo.parent / name
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True, capture_output=True)
+    return bare
+
+
 def numbered_repo(work: Path, name: str, serials: list[str]) -> Path:
     """A site whose lvx.yaml lists `serials` (no ports: found by discovery), all on eg4-lp4-v2."""
     repo = work / name
@@ -164,6 +253,20 @@ def last_plan_id(repo: Path) -> str:
     if not m:
         raise BenchError(f"no plan commit at HEAD of {repo}: {subject!r}")
     return m.group(1)
+
+
+def stacks_of(repo: Path) -> list[set[str]]:
+    """The serials of each stack in the repository's lvx.yaml (`stacks:` as `name: [unit, ...]`)."""
+    text = (repo / "lvx.yaml").read_text()
+    serial_of = {name: serial for serial, name in re.findall(r'(?m)^  "(\d+)": \{name: ([\w.-]+)', text)}
+    m = re.search(r"(?m)^stacks:[^\n]*\n((?:  .*\n)+)", text)
+    stacks = []
+    for members in re.findall(r"(?m)^  [\w.-]+: \[([^\]]*)\]", m.group(1) if m else ""):
+        names = [n.strip() for n in members.split(",") if n.strip()]
+        if any(n not in serial_of for n in names):
+            raise BenchError(f"{repo}/lvx.yaml: a stack names a unit it does not list: {names}")
+        stacks.append({serial_of[n] for n in names})
+    return stacks
 
 
 # ---------------------------------------------------------------- running and measuring
@@ -207,24 +310,28 @@ class Bench:
             env["LVX_REPO"] = str(repo)
         return env
 
-    def run(self, argv: list[str], env: dict[str, str], sim: Sim | None, ok: tuple[int, ...]) -> Run:
+    def run(self, argv: list[str], env: dict[str, str], sim: Sim | None, ok: tuple[int, ...],
+            timeline: bool = False) -> Run:
         mark = sim.mark() if sim else {}
+        watcher = LogWatcher(sim) if sim and timeline else None
         t0 = time.perf_counter()
         done = subprocess.run(argv, env=env, capture_output=True)
         wall = time.perf_counter() - t0
+        times = watcher.finish() if watcher else None
         if done.returncode not in ok:
             raise BenchError(
                 f"`{' '.join(argv)}` exited {done.returncode} (expected {ok}):\n"
                 + done.stdout.decode(errors="replace")[-1500:] + done.stderr.decode(errors="replace")[-1500:]
             )
-        return Run(wall, done.returncode, sim.since(mark) if sim else {})
+        return Run(wall, done.returncode, sim.since(mark, times, t0) if sim else {})
 
     # -- rows
 
-    def add(self, group: str, label: str, runs: list[Run], wire_model: str, goal: str = "", extra: str = ""):
+    def add(self, group: str, label: str, runs: list[Run], wire_model: str, goal: str = "", extra: str = "",
+            stacks: list[set[str]] | None = None):
         """Records one table row from repeated runs of one command."""
         walls = [r.wall for r in runs]
-        wires = [model_wire(r.exchanges, wire_model) for r in runs]
+        wires = [model_wire(r.exchanges, wire_model, stacks) for r in runs]
         unit_wires = [max((sum(e.wire for e in ex) for ex in r.exchanges.values() if ex), default=0.0) for r in runs]
         total_wires = [sum(e.wire for ex in r.exchanges.values() for e in ex) for r in runs]
         wall = statistics.median(walls)
@@ -247,21 +354,80 @@ class Bench:
         print(f"  {label:<44} {value}", flush=True)
 
 
-def model_wire(exchanges: dict[str, list[Exchange]], model: str) -> float:
+def model_wire(exchanges: dict[str, list[Exchange]], model: str, stacks: list[set[str]] | None = None) -> float:
     """The wire time a command cannot beat, from its exchanges.
 
     - `unit`: units are read concurrently, so the slowest unit's summed wire time.
-    - `sequential`: everything one after the other, except the discovery probes (the first ID of
-      each unit), which run concurrently: max(first ID) + the sum of every other exchange.
+    - `apply`: apply's phases one after another, each as fast as its concurrency allows (see
+      `apply_phases`): max(discovery ID) + max(re-read) over units + the writes and their read-backs,
+      summed within a stack and max over the independent groups. Exchanges outside that shape (a PIRI
+      after the last read-back) are not counted: they are what the goal measures.
+    - `apply-unit`: one unit's apply: the slowest unit's discovery ID + re-read + writes and
+      read-backs. The goal for independent units compares the whole apply with this.
     """
     per_unit = [ex for ex in exchanges.values() if ex]
     if not per_unit:
         return 0.0
     if model == "unit":
         return max(sum(e.wire for e in ex) for ex in per_unit)
-    probes = [ex[0].wire for ex in per_unit if ex[0].payload == "ID"]
-    rest = sum(e.wire for ex in per_unit for e in (ex[1:] if ex[0].payload == "ID" else ex))
-    return (max(probes) if probes else 0.0) + rest
+    phases = {s: apply_phases(ex) for s, ex in exchanges.items() if ex}
+    if model == "apply-unit":
+        return max(wire(ph.probe) + wire(ph.reread) + wire(ph.steps) for ph in phases.values())
+    if model != "apply":
+        raise BenchError(f"unknown wire model {model!r}")
+    groups = write_groups(list(phases), stacks or [])
+    return (max(wire(ph.probe) for ph in phases.values())
+            + max(wire(ph.reread) for ph in phases.values())
+            + max(sum(wire(phases[s].steps) for s in g) for g in groups))
+
+
+def wire(exchanges: list[Exchange]) -> float:
+    return sum(e.wire for e in exchanges)
+
+
+def write_groups(serials: list[str], stacks: list[set[str]]) -> list[list[str]]:
+    """The groups apply writes at once: the members of a stack together, every other unit alone."""
+    groups, placed = [], set()
+    for s in serials:
+        if s in placed:
+            continue
+        stack = next((st for st in stacks if s in st), {s})
+        group = [u for u in serials if u in stack]
+        placed.update(group)
+        groups.append(group)
+    return groups
+
+
+@dataclass
+class ApplyPhases:
+    """One unit's apply exchanges, split by phase."""
+    probe: list[Exchange]      # the discovery ID (when the unit was found by discovery)
+    reread: list[Exchange]     # the re-read before the first write: ID VFW PIRI GS (+ MCHGCR/MUCHGCR)
+    steps: list[Exchange]      # each write and the PIRI read-back right after it
+    pairs: int                 # steps that are exactly 1 write + 1 PIRI
+    writes: int                # writes (kind S)
+    extra: list[Exchange]      # anything else: a PIRI after the last read-back, a write without read-back
+
+
+def apply_phases(ex: list[Exchange]) -> ApplyPhases:
+    names = ["S" if e.kind == "S" else e.payload for e in ex]
+    i = 1 if names[:2] == ["ID", "ID"] else 0
+    first_write = next((k for k in range(i, len(names)) if names[k] == "S"), len(names))
+    ph = ApplyPhases(ex[:i], ex[i:first_write], [], 0, 0, [])
+    k = first_write
+    while k < len(ex):
+        if names[k] == "S":
+            ph.writes += 1
+            if k + 1 < len(ex) and names[k + 1] == "PIRI":
+                ph.steps += ex[k:k + 2]
+                ph.pairs += 1
+                k += 2
+                continue
+            ph.steps.append(ex[k])  # a write without its read-back
+        else:
+            ph.extra.append(ex[k])
+        k += 1
+    return ph
 
 
 def describe_exchanges(runs: list[Run]) -> str:
@@ -288,38 +454,81 @@ def describe_exchanges(runs: list[Run]) -> str:
     return "; ".join(parts)
 
 
-def apply_accounting(runs: list[Run]) -> str:
-    """How an apply's exchanges split: discovery, re-read, (write, read-back) pairs, anything else."""
-    ex_by_unit = runs[0].exchanges
-    steps = paired = 0
+def apply_accounting(runs: list[Run], stacks: list[set[str]] | None = None) -> str:
+    """How an apply's exchanges split (discovery, re-read, write + read-back pairs, anything else), the
+    wire of one unit and of the model, and where the wall went when the log lines were timed."""
+    ex_by_unit = {s: ex for s, ex in runs[0].exchanges.items() if ex}
+    phases = {s: apply_phases(ex) for s, ex in ex_by_unit.items()}
     rereads: dict[str, int] = {}
     extras: dict[str, int] = {}
-    for ex in ex_by_unit.values():
-        names = ["S" if e.kind == "S" else e.payload for e in ex]
-        i = 0
-        if names[:2] == ["ID", "ID"]:
-            extras["discovery ID"] = extras.get("discovery ID", 0) + 1
-            i = 1
-        reread = " ".join(names[i:i + 4])
-        rereads[reread] = rereads.get(reread, 0) + 1
-        i += 4
-        while i < len(names):
-            if names[i] == "S":
-                steps += 1
-                if i + 1 < len(names) and names[i + 1] == "PIRI":
-                    paired += 1
-                    i += 2
-                    continue
-            else:
-                key = "PIRI after the last read-back" if names[i] == "PIRI" and "S" in names[:i] else names[i]
-                extras[key] = extras.get(key, 0) + 1
-            i += 1
-    units = len([ex for ex in ex_by_unit.values() if ex])
+    for ph in phases.values():
+        key = " ".join(e.payload for e in ph.reread)
+        rereads[key] = rereads.get(key, 0) + 1
+        for e in ph.extra:
+            name = "PIRI after the last read-back" if e.payload == "PIRI" else e.name
+            extras[name] = extras.get(name, 0) + 1
+    steps = sum(ph.writes for ph in phases.values())
+    paired = sum(ph.pairs for ph in phases.values())
+    probes = sum(1 for ph in phases.values() if ph.probe)
+    groups = write_groups(list(phases), stacks or [])
     parts = [f"{paired} of {steps} steps are exactly 1 write + 1 PIRI read-back",
-             "re-read at start: " + ", ".join(f"{k} ({v} unit(s))" for k, v in rereads.items())]
-    if extras:
-        parts.append("besides: " + ", ".join(f"{k} x{v}" for k, v in extras.items()) + f" (over {units} units)")
+             f"discovery ID on {probes} of {len(phases)} units",
+             "re-read: " + ", ".join(f"{k} ({v} unit(s))" for k, v in rereads.items()),
+             "nothing else" if not extras else
+             "besides: " + ", ".join(f"{k} x{v}" for k, v in extras.items()) + f" (over {len(phases)} units)",
+             f"written in {len(groups)} group(s) at once, of {'/'.join(str(len(g)) for g in groups)} unit(s)",
+             f"wire: one unit's apply {statistics.median(model_wire(r.exchanges, 'apply-unit') for r in runs):.3f} s, "
+             f"apply model {statistics.median(model_wire(r.exchanges, 'apply', stacks) for r in runs):.3f} s, "
+             f"all exchanges summed {statistics.median(sum(wire(ex) for ex in r.exchanges.values()) for r in runs):.3f} s"]
+    timed = [r for r in runs if all(e.at is not None for ex in r.exchanges.values() for e in ex)]
+    if timed:
+        spans = [apply_timeline(r, stacks) for r in timed]
+        keys = spans[0].keys()
+        parts.append("wall by phase (median of timed runs): "
+                     + ", ".join(f"{k} {statistics.median(sp[k] for sp in spans):.3f} s" for k in keys))
     return "; ".join(parts)
+
+
+def apply_timeline(run: Run, stacks: list[set[str]] | None) -> dict[str, float]:
+    """Where an apply's wall went, from the times the simulator logged its exchanges (each an
+    exchange's start; it ends `wire` later). Phases follow one another, so they add up to the wall.
+
+    - start: process start -> first discovery ID sent (startup, lvx.yaml, plan and approval read)
+    - discovery: -> the last probe answered, then -> the first re-read exchange sent
+    - re-read: first re-read exchange sent -> the last one answered (wire of the slowest unit + gaps)
+    - gate + in-progress commit: -> the first write sent (verify, commit of the in-progress record)
+    - writes: first write sent -> the last read-back answered; `gaps` is this minus the write model
+      (max over groups of their summed write + read-back wire), the client's time between exchanges
+    - end: -> the process exited (extra reads, the result's commit, services restarted)
+    """
+    phases = {s: apply_phases(ex) for s, ex in run.exchanges.items() if ex}
+    end = lambda e: e.at + e.wire  # noqa: E731
+    probes = [e for ph in phases.values() for e in ph.probe]
+    rereads = [e for ph in phases.values() for e in ph.reread]
+    steps = [e for ph in phases.values() for e in ph.steps]
+    everything = [e for ex in run.exchanges.values() for e in ex]
+    t_first = min(e.at for e in everything)
+    probe_end = max((end(e) for e in probes), default=t_first)
+    reread_start = min((e.at for e in rereads), default=probe_end)
+    reread_end = max((end(e) for e in rereads), default=reread_start)
+    write_start = min((e.at for e in steps), default=reread_end)
+    write_end = max((end(e) for e in steps), default=write_start)
+    last_end = max(end(e) for e in everything)
+    groups = write_groups(list(phases), stacks or [])
+    write_wire = max(sum(wire(phases[s].steps) for s in g) for g in groups)
+    reread_wire = max(wire(ph.reread) for ph in phases.values())
+    return {
+        "start": t_first,
+        "discovery": reread_start - t_first,
+        "re-read": reread_end - reread_start,
+        "(its wire)": reread_wire,
+        "gate + in-progress commit": write_start - reread_end,
+        "writes": write_end - write_start,
+        "(their wire)": write_wire,
+        "after the last read-back": last_end - write_end,
+        "end": run.wall - last_end,
+        "wall": run.wall,
+    }
 
 
 def compress(seq: list[str]) -> str:
@@ -362,44 +571,56 @@ def bench_read_only(b: Bench):
 def plan_apply_cycles(b: Bench, name: str, sim_args: list[str], make_repo, cycles: int, extra_plans: int):
     """Per cycle: fresh simulator with drift, plan, approve, apply, plan again (in sync)."""
     plans, approves, applies, replans = [], [], [], []
+    stacks: list[set[str]] = []
     lvx = str(b.lvx)
     for c in range(cycles):
         sim = b.sim(f"{name}-{c}", sim_args)
         try:
             repo = make_repo(sim, f"{name}-repo-{c}")
+            stacks = stacks_of(repo)
             env = b.env(sim, repo)
             plans.append(b.run([lvx, "plan"], env, sim, (2,)))
-            plan_id = last_plan_id(repo)
             if c == 0:
                 for _ in range(extra_plans):
                     plans.append(b.run([lvx, "plan"], env, sim, (2,)))
+            # The newest plan: each `lvx plan` supersedes the pending plans for the same units.
+            plan_id = last_plan_id(repo)
             approves.append(b.run([lvx, "approve", plan_id, "--by", "bench"], env, sim, (0,)))
-            applies.append(b.run([lvx, "apply", plan_id], env, sim, (0,)))
+            applies.append(b.run([lvx, "apply", plan_id], env, sim, (0,), timeline=True))
             replans.append(b.run([lvx, "plan"], env, sim, (0,)))
         finally:
             b.stop(sim)
-    return plans, approves, applies, replans
+    return plans, approves, applies, replans, stacks
 
 
 def bench_plan_apply(b: Bench, apply16_cycles: int):
     print("plan and apply", flush=True)
-    plans, approves, applies, replans = plan_apply_cycles(
+    plans, approves, applies, replans, stacks = plan_apply_cycles(
         b, "seeds", ["--site", "seeds", *[a for s in SEEDS_DRIFT for a in ("--set", s)]],
         lambda sim, name: seeds_repo(b.work, name), cycles=max(1, b.runs // 2 + 1), extra_plans=max(0, b.runs - 3),
     )
     b.add("plan", "plan, seeds (2 units, float + current drift)", plans, "unit", "goal <= 1.2 x one unit")
     b.add("plan", "plan, seeds, in sync (after apply)", replans, "unit", "goal <= 1.2 x one unit")
+    sim = b.sim("run2", ["--site", "seeds"])
+    try:
+        site = bare_clone(seeds_repo(b.work, "run2-repo"), "run2-site.git")
+        runs = [b.run([str(b.lvx), "run"], b.env(sim, site), sim, (0,)) for _ in range(b.runs)]
+        b.add("plan", "run, seeds, in sync (bare repo, commits)", runs, "unit", "goal <= 1.2 x one unit")
+    finally:
+        b.stop(sim)
     b.add("apply", "approve, seeds", approves, "unit")
-    b.add("apply", "apply, seeds (4 steps)", applies, "sequential", "goal <= 1.15", extra=apply_accounting(applies))
+    b.add("apply", "apply, seeds (4 steps, one stack)", applies, "apply", "goal <= 1.15",
+          extra=apply_accounting(applies, stacks), stacks=stacks)
 
     drift16 = [a for i in range(1, 17) for a in ("--set", f"961000000000{i:02d}:float_voltage=54.4")]
-    plans, approves, applies, replans = plan_apply_cycles(
+    plans, approves, applies, replans, stacks = plan_apply_cycles(
         b, "u16", ["--units", "16", *drift16],
         lambda sim, name: numbered_repo(b.work, name, sim.serials), cycles=apply16_cycles, extra_plans=b.runs - 1,
     )
     b.add("plan", "plan, 16 units (float drift)", plans, "unit", "goal <= 1.2 x one unit")
     b.add("plan", "plan, 16 units, in sync (after apply)", replans, "unit", "goal <= 1.2 x one unit")
-    b.add("apply", "apply, 16 units (16 steps)", applies, "sequential", "goal <= 1.15", extra=apply_accounting(applies))
+    b.add("apply", "apply, 16 independent units (16 steps)", applies, "apply-unit", "goal <= 1.3 x one unit",
+          extra=apply_accounting(applies, stacks), stacks=stacks)
 
     # Current drift on 16 units: the planner also reads MCHGCR before a charging-current write.
     drift16c = drift16 + [a for i in range(1, 17) for a in ("--set", f"961000000000{i:02d}:max_charging_current=50")]
@@ -475,6 +696,11 @@ def bench_overhead(b: Bench):
             walls = [b.run(argv, env, sim, (0,)).wall for _ in range(n)]
             b.add_plain("overhead", f"{label}, --baud 0", f"median {statistics.median(walls) * 1000:.1f} ms (n={n})",
                         "timed runs")
+        # The agent's pass: read both units, plan (in sync), commit the run to a bare site repository.
+        env = b.env(sim, bare_clone(repo, "fast2-site.git"))
+        walls = [b.run([lvx, "run"], env, sim, (0,)).wall for _ in range(n)]
+        b.add_plain("overhead", "run, seeds (in sync, bare repo, commits), --baud 0",
+                    f"median {statistics.median(walls) * 1000:.1f} ms (n={n})", "timed runs")
     finally:
         b.stop(sim)
     drift16 = [a for i in range(1, 17) for a in ("--set", f"961000000000{i:02d}:float_voltage=54.4")]
@@ -587,8 +813,10 @@ def render(rows: list[dict], info: dict[str, str], notes: list[str]) -> str:
         f"{info['elapsed']:.0f} s",
         "",
         "Wire = the simulator's own wire seconds (SERIAL.log) for the exchanges the command caused: "
-        "`unit` = the slowest unit's sum (units are read concurrently), `seq` = max(discovery ID) + every "
-        "other exchange (apply is sequential). Ratio = median wall / wire.",
+        "`unit` = the slowest unit's sum (units are read concurrently); `apply` = max(discovery ID) + "
+        "max(re-read) over units + the writes and their PIRI read-backs, summed within a stack and max over "
+        "the groups written at once (extra exchanges are not counted); `apply-unit` = one unit's apply "
+        "(the slowest unit's discovery ID + re-read + writes and read-backs). Ratio = median wall / wire.",
         "",
         "| figure | wall median (min-max) | wire | ratio | goal | exchanges |",
         "|---|---|---|---|---|---|",
@@ -597,7 +825,7 @@ def render(rows: list[dict], info: dict[str, str], notes: list[str]) -> str:
         if "value" in r:
             continue
         ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
-        model = "seq" if r["wire_model"] == "sequential" else "unit"
+        model = r["wire_model"]
         extra = f"; {r['extra']}" if r["extra"] else ""
         lines.append(
             f"| {r['label']} | {r['wall_median']:.3f} s ({r['wall_min']:.3f}-{r['wall_max']:.3f}, n={r['n']}) "
