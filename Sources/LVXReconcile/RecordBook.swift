@@ -150,10 +150,24 @@ public struct RecordBook: Sendable {
     }
 
     /// The plans that can still be approved or applied at `now`, newest first.
+    ///
+    /// A plan with a result or a withdrawal is over, which the folder listings tell without
+    /// reading it: a year of plans costs two listings, not a parse and a digest each.
     public func live(policy: ApplyPolicy, now: WallTime) throws -> [PlanRecords] {
-        try all().compactMap { try? $0.records.get() }.filter {
-            PlanGate.state(of: $0, policy: policy, now: now).isLive
+        func ids(_ folder: String) throws(RepositoryError) -> Set<String> {
+            Set(
+                try repository.list(folder, at: commit).compactMap { path in
+                    let name = path.split(separator: "/").last.map(String.init) ?? path
+                    return name.hasSuffix(".yaml") ? String(name.dropLast(5)) : nil
+                }
+            )
         }
+        let over = try ids("applied").union(try ids("withdrawn"))
+        let candidates = try planIDs().filter { !over.contains($0) }
+        return candidates.compactMap { try? records($0) }
+            .filter { PlanGate.state(of: $0, policy: policy, now: now).isLive }
+            .sorted { a, b in a.plan.created == b.plan.created ? a.plan.id < b.plan.id : a.plan.created > b.plan.created
+            }
     }
 
     /// The plan to apply when none is named: the newest approved, live one.
@@ -169,9 +183,9 @@ public struct RecordBook: Sendable {
     /// The withdrawal records that mark the pending plans `document` replaces, to commit with it.
     public func supersessions(by document: PlanDocument, policy: ApplyPolicy, now: WallTime) throws -> [String: String]
     {
-        let all = try all().compactMap { try? $0.records.get() }
         var files: [String: String] = [:]
-        for id in PlanGate.superseded(by: document, among: all, policy: policy, now: now) {
+        let live = try live(policy: policy, now: now)
+        for id in PlanGate.superseded(by: document, among: live, policy: policy, now: now) {
             let record = WithdrawalRecord(
                 planID: id,
                 by: "lvx",

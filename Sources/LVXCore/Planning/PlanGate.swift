@@ -438,8 +438,9 @@ public enum PlanGate {
         now: WallTime
     ) -> [String] {
         let mine = Set(new.units.filter { !$0.steps.isEmpty }.map(\.serial))
+        let newID = new.id  // a digest: computed once, not per plan
         return plans.filter { records in
-            guard records.plan.id != new.id, case .pendingApproval = state(of: records, policy: policy, now: now) else {
+            guard records.plan.id != newID, case .pendingApproval = state(of: records, policy: policy, now: now) else {
                 return false
             }
             return records.plan.units.contains { !$0.steps.isEmpty && mine.contains($0.serial) }
