@@ -31,6 +31,21 @@ struct AgentTests {
         Int(try repo.git("rev-list", "--count", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
+    @Test("--pack-threshold: a run packs the loose objects once there are that many, and only then")
+    func packThreshold() throws {
+        let sim = try SimulatorProcess(["--site", "seeds"])
+        let repo = try Self.site()
+        let quiet = try lvx(["run"], environment: Self.env(repo, sim))
+        #expect(quiet.exitCode == 0, "\(quiet)")
+        #expect(!quiet.stderr.contains("packed "), "below the default threshold nothing is packed: \(quiet)")
+        let packed = try lvx(["run", "--pack-threshold", "1"], environment: Self.env(repo, sim))
+        #expect(packed.exitCode == 0, "\(packed)")
+        #expect(packed.stderr.contains("packed "), "\(packed)")
+        let objects = try repo.git("count-objects", "-v")
+        #expect(objects.contains("\ncount: 0\n") || objects.hasPrefix("count: 0\n"), "\(objects)")
+        _ = try repo.git("fsck", "--strict")  // throws when git finds the packed repository broken
+    }
+
     @Test("in sync: exit 0, one commit with dated dumps and the run summary")
     func inSync() throws {
         let sim = try SimulatorProcess(["--site", "seeds"])

@@ -35,7 +35,7 @@ import history  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "growth.md"
 START = calendar.timegm((2025, 11, 21, 0, 0, 0))
-THRESHOLD = 2000  # lvx's default LVX_PACK_THRESHOLD
+THRESHOLD = 2000  # lvx run's default --pack-threshold
 
 
 class BenchError(Exception):
@@ -135,15 +135,14 @@ class Site:
         env = dict(os.environ)
         env.update(LVX_REPO=str(self.path), LVX_PORTS=self.bench.sim.ports, LVX_NO_HIDRAW_SCAN="1",
                    LVX_LOG="stderr")
-        env.pop("LVX_PACK_THRESHOLD", None)
         env.update(extra)
         return env
 
-    def run(self, prefix: list[str] | None = None, **extra: str) -> Measured:
+    def run(self, prefix: list[str] | None = None, args: list[str] | None = None, **extra: str) -> Measured:
         """One `lvx run`, dated 15 minutes after the previous one; it must commit (exit 0 in sync)."""
         self.now += history.INTERVAL
         before = self.head()
-        m = measure([*(prefix or []), str(self.bench.lvx), "run"], self.env(LVX_NOW=iso(self.now), **extra),
+        m = measure([*(prefix or []), str(self.bench.lvx), "run", *(args or [])], self.env(LVX_NOW=iso(self.now), **extra),
                     work=self.bench.work)
         if self.head() == before:
             raise BenchError(f"lvx run did not commit in {self.path}: {m.result.stderr[-400:]}")
@@ -330,13 +329,13 @@ class Bench:
         self.row("size", "before lvx packs: .git (du), loose objects (KiB) / packed (KiB)",
                  f"{mb(du(year.path))}, {co_before['count']} ({co_before['size']}) / {co_before['size-pack']}")
         packs_before = set(p.name for p in (year.path / "objects/pack").glob("*.pack"))
-        m = year.run(LVX_PACK_THRESHOLD="1")
+        m = year.run(args=["--pack-threshold", "1"])
         packed = re.search(r"packed (\d+) objects, removed (\d+) loose", m.result.stderr)
         if not packed:
-            raise BenchError(f"LVX_PACK_THRESHOLD=1 lvx run did not pack: {m.result.stderr[-400:]}")
+            raise BenchError(f"lvx run --pack-threshold 1 did not pack: {m.result.stderr[-400:]}")
         new_pack = [p for p in (year.path / "objects/pack").glob("*.pack") if p.name not in packs_before]
         lvx_pack_size = sum(p.stat().st_size + p.with_suffix(".idx").stat().st_size for p in new_pack)
-        self.row("pack", "LVX_PACK_THRESHOLD=1 lvx run after a year: wall, peak RSS",
+        self.row("pack", "lvx run --pack-threshold 1 after a year: wall, peak RSS",
                  f"{secs(m.wall)}, {m.rss_kb / 1024:.0f} MB")
         self.row("pack", "  of which packing (wall - median run)", secs(m.wall - year_cost["wall"]))
         self.row("pack", "  objects packed / loose removed", f"{packed.group(1)} / {packed.group(2)}")
@@ -410,7 +409,7 @@ class Bench:
             chunk_sizes.append(sum(p.stat().st_size for p in imported))
             site.now = gen.last_time + 7 * 60
             lvx_before = set((site.path / "objects/pack").glob("*.pack"))
-            m = site.run(LVX_PACK_THRESHOLD="1")
+            m = site.run(args=["--pack-threshold", "1"])
             new = [p for p in (site.path / "objects/pack").glob("*.pack") if p not in lvx_before]
             pack_sizes.append(sum(p.stat().st_size + p.with_suffix(".idx").stat().st_size for p in new))
             pack_times.append(m.wall)

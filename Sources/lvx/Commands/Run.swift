@@ -33,6 +33,14 @@ extension LVXCommand {
         )
         var lockWait: Double = 60
 
+        @Option(
+            help: ArgumentHelp(
+                "Pack the repository's loose objects once there are this many (default 2000).",
+                valueName: "count"
+            )
+        )
+        var packThreshold = 2_000
+
         func run() async throws {
             LoggingSystem.bootstrap(LoggingBootstrap.handlerFactory())
             let logger = Logger(label: "lvx")
@@ -75,7 +83,7 @@ extension LVXCommand {
                     "\(message.split(separator: "\n").first ?? "") [\(report.commit.prefix(12))]"
                 )
                 if upstream != .noUpstream { Upstream.push(git, logger: logger) }
-                Upstream.packIfNeeded(git, logger: logger)
+                Upstream.packIfNeeded(git, threshold: packThreshold, logger: logger)
                 if let metricsFile { try writeAtomically(report.summary.metrics, to: metricsFile) }
                 logger.info("run finished", metadata: ["LVX_EXIT": "\(report.status.rawValue)"])
                 return report.status
@@ -120,8 +128,7 @@ enum Upstream {
     }
 
     /// Packs loose objects when they pile up, so a year of 15-minute runs stays small and fast.
-    static func packIfNeeded(_ repository: GitRepository, logger: Logger) {
-        let threshold = Int(ProcessInfo.processInfo.environment["LVX_PACK_THRESHOLD"] ?? "") ?? 2_000
+    static func packIfNeeded(_ repository: GitRepository, threshold: Int, logger: Logger) {
         if let loose = try? repository.looseObjectCount(), loose >= threshold {
             do {
                 let packed = try repository.pack()
