@@ -17,7 +17,7 @@ public func runCommand(
     _ arguments: [String],
     environment: [String: String] = [:],
     directory: String? = nil,
-    timeout: Double = 120
+    timeout: Double = 600
 ) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -105,7 +105,7 @@ public final class SimulatorProcess: @unchecked Sendable {
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
         process = p
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(120)
         var lines: [String] = []
         while Date() < deadline {
             if let text = try? String(contentsOf: portsFile, encoding: .utf8), !text.isEmpty {
@@ -261,7 +261,7 @@ public func inBackground(_ group: DispatchGroup, _ body: @escaping @Sendable () 
 public func lvx(
     _ arguments: [String],
     environment: [String: String] = [:],
-    timeout: Double = 120
+    timeout: Double = 600
 ) throws -> CommandResult {
     var env = environment
     if env["LVX_NO_HIDRAW_SCAN"] == nil { env["LVX_NO_HIDRAW_SCAN"] = "1" }

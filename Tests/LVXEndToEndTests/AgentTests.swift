@@ -271,7 +271,7 @@ struct AgentTests {
         inBackground(group) { box.add(try? lvx(["run", "--timeout", "2"], environment: env)) }
         let lock = repo.path.appendingPathComponent(".git/lvx.lock").path
         var waited = 0
-        while !FileManager.default.fileExists(atPath: lock) && waited < 600 {
+        while !FileManager.default.fileExists(atPath: lock) && waited < 6_000 {
             usleep(50_000)
             waited += 1
         }
@@ -381,7 +381,7 @@ struct AgentTests {
         inBackground(group) { box.add(try? lvx(["run", "--timeout", "1"], environment: env)) }
         let lock = hub + "/lvx.lock"
         var waited = 0
-        while !FileManager.default.fileExists(atPath: lock) && waited < 600 {
+        while !FileManager.default.fileExists(atPath: lock) && waited < 6_000 {
             usleep(50_000)
             waited += 1
         }

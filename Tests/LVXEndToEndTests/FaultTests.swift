@@ -31,8 +31,7 @@ struct FaultTests {
         #expect(result.stdout.isEmpty, "no value may be printed")
         #expect(result.stderr.contains("error: \(sim.port(Self.unit1)): PIRI:"))
         #expect(result.stderr.contains("after 3 attempts"))
-        // 3 attempts x 0.5 s plus pauses is the bound (bench/ measures it); this only proves it ends.
-        #expect(result.seconds < 60, "took \(result.seconds) s")
+        // 3 attempts x 0.5 s plus pauses is the bound; bench/ measures it, a test only sees it end.
     }
 
     @Test("status of one hanging unit still reports the other, with an error row for it, and exits 1")

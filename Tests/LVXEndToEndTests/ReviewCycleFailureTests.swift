@@ -95,11 +95,10 @@ struct ReviewCycleFailureTests {
         let id = try site.approvedPlan()
         // From now on lvx6048-1 answers `answering` more requests: apply's re-read takes six (ID, ID, VFW, PIRI, GS, MCHGCR).
         try site.setFaults(Self.unit1, ["hang-after=\(answering)"])
-        let apply = try site.lvx(["apply", id, "--timeout", "0.5"], timeout: 60)
+        let apply = try site.lvx(["apply", id, "--timeout", "0.5"])
         #expect(apply.exitCode == 3, "\(apply)")
-        // One setter timeout (3 s) and the after-dump's 3 x 0.5 s attempts is the bound (bench/
-        // measures it); a loaded machine may take longer, so this only proves the apply ends.
-        #expect(apply.seconds < 60, "took \(apply.seconds) s")
+        // One setter timeout (3 s) and the read-back's 3 x 0.5 s attempts is the bound; bench/
+        // measures it, a test only sees the apply end.
         #expect(apply.stderr.hasPrefix("error: apply failed: MCHGV564,540 on 'lvx6048-1': \(detail)"), "\(apply)")
         let result = try #require(site.file("applied/\(id).yaml"))
         #expect(result.contains("\noutcome: failed\n"))
@@ -118,10 +117,10 @@ struct ReviewCycleFailureTests {
             ["apply", id],
             environment: ["LVX_REPO": site.repo.path.path, "LVX_PORTS": site.sim.portList]
         )
-        let wrote = eventually(timeout: 60) { !site.sim.settersReceived.isEmpty }
+        let wrote = eventually(timeout: 300) { !site.sim.settersReceived.isEmpty }
         try #require(wrote, "apply sent no setter: \(child.stderr)")
         child.terminate()
-        let code = child.wait(timeout: 60)
+        let code = child.wait(timeout: 300)
         #expect(code == 3, "stdout: \(child.stdout)\nstderr: \(child.stderr)")
         #expect(
             child.stderr.contains("lvx: signal received; finishing the current exchange, sending no further write\n")

@@ -66,7 +66,7 @@ final class ReviewSite: @unchecked Sendable {
     }
 
     /// Runs the built `lvx` against this site; `LVX_APPROVER` is alice unless `environment` says otherwise.
-    func lvx(_ arguments: [String], _ extra: [String: String] = [:], timeout: Double = 120) throws -> CommandResult {
+    func lvx(_ arguments: [String], _ extra: [String: String] = [:], timeout: Double = 600) throws -> CommandResult {
         var env = ["LVX_REPO": repo.path.path, "LVX_PORTS": sim.portList, "LVX_APPROVER": "alice"]
         env.merge(environment) { _, new in new }
         env.merge(extra) { _, new in new }
@@ -284,7 +284,7 @@ final class StandInSystemd: @unchecked Sendable {
     static var isAvailable: Bool {
         guard FileManager.default.isExecutableFile(atPath: python),
             FileManager.default.fileExists(atPath: script.path),
-            let result = try? runCommand(python, ["-c", "import dbus, gi.repository.GLib"], timeout: 20)
+            let result = try? runCommand(python, ["-c", "import dbus, gi.repository.GLib"], timeout: 120)
         else { return false }
         let daemon = ["/usr/bin/dbus-daemon", "/bin/dbus-daemon"].contains {
             FileManager.default.isExecutableFile(atPath: $0)
@@ -318,7 +318,7 @@ final class StandInSystemd: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let ready = directory.appendingPathComponent("ready")
-        guard eventually(timeout: 20, { FileManager.default.fileExists(atPath: ready.path) }) else {
+        guard eventually(timeout: 120, { FileManager.default.fileExists(atPath: ready.path) }) else {
             throw StandInError.notStarted
         }
         address = try String(contentsOf: ready, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -114,10 +114,10 @@ struct TruthTests {
                 "DBUS_SYSTEM_BUS_ADDRESS": systemd.address,
             ]
         )
-        let wrote = eventually(timeout: 120) { site.sim.settersReceived.count >= writes }
+        let wrote = eventually(timeout: 300) { site.sim.settersReceived.count >= writes }
         try #require(wrote, "apply sent fewer than \(writes) setters: \(child.stderr)")
         child.send(SIGKILL)
-        _ = child.wait(timeout: 60)
+        _ = child.wait(timeout: 300)
         let sent = site.sim.settersReceived.count
         #expect(site.file("applied/\(id).yaml") == nil, "a killed apply writes no result itself")
         #expect(site.file("applying/\(id).yaml")?.contains("\nstopped_services: [powermon.service]\n") == true)
@@ -151,9 +151,9 @@ struct TruthTests {
             ["apply", id],
             environment: ["LVX_REPO": site.repo.path.path, "LVX_PORTS": site.sim.portList]
         )
-        try #require(eventually(timeout: 60) { !site.sim.settersReceived.isEmpty }, "\(child.stderr)")
+        try #require(eventually(timeout: 300) { !site.sim.settersReceived.isEmpty }, "\(child.stderr)")
         child.send(SIGHUP)
-        #expect(child.wait(timeout: 60) == 3, "\(child.stderr)")
+        #expect(child.wait(timeout: 300) == 3, "\(child.stderr)")
         #expect(site.sim.settersReceived.count == 1)
         #expect(site.file("applied/\(id).yaml")?.contains("\noutcome: interrupted\n") == true)
     }

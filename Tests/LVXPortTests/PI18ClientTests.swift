@@ -265,10 +265,9 @@ let serialB = "96142109100037"
         let elapsed = ContinuousClock.now - start
 
         #expect(fastTiming.queryBound == .milliseconds(1540))
-        // Each attempt waits out its whole timeout; the bound itself is a benchmark matter, but a
-        // client that never gives up would hang here, so a very generous ceiling stays.
+        // Each attempt waits out its whole timeout. How long that takes on a loaded machine is a
+        // benchmark matter (bench/), never a test's: a client that never gave up would not return.
         #expect(elapsed >= .milliseconds(1500))
-        #expect(elapsed < .seconds(60))
         #expect(error?.kind == .timeout)
         #expect(error?.attempts == 3)
         #expect(

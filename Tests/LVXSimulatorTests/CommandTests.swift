@@ -26,7 +26,7 @@ final class SimulatorProcess {
         stdout = Pipe()
         process.standardOutput = stdout
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(300)
         while !FileManager.default.fileExists(atPath: portsFile.path) && process.isRunning && Date() < deadline {
             usleep(20_000)
         }
@@ -47,10 +47,10 @@ final class SimulatorProcess {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-    /// Sends SIGTERM and returns the exit status (fails the wait after 10 s).
+    /// Sends SIGTERM and returns the exit status (gives up after 300 s).
     func stop(_ signal: Int32 = SIGTERM) -> Int32? {
         kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(300)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         guard !process.isRunning else {
             process.terminate()

@@ -166,7 +166,7 @@ final class TestClient {
     }
 
     /// Reads until `count` CRs have arrived (and, for hidraw, the rest of the last report), or the timeout.
-    func read(untilCRs count: Int = 1, timeout: Double = 5, settle: Double = 0.05) -> [UInt8] {
+    func read(untilCRs count: Int = 1, timeout: Double = 60, settle: Double = 0.05) -> [UInt8] {
         var out: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 512)

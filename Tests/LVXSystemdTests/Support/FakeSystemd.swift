@@ -55,7 +55,7 @@ final class FakeSystemd {
         try process.run()
 
         let ready = directory.appendingPathComponent("ready")
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: ready.path) {
             guard process.isRunning, Date() < deadline else {
                 let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
