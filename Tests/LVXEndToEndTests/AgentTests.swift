@@ -291,6 +291,12 @@ struct AgentTests {
         let hub = base.appendingPathComponent("hub.git").path
         let initResult = try lvx(["init", hub, "--bare"])
         #expect(initResult.exitCode == 0, "\(initResult)")
+        #expect(
+            initResult.stdout.hasSuffix(
+                "approvals count only when signed by a key pinned on this host: add 'PRINCIPAL KEY' lines to /etc/lvx/allowed_signers (Docs/Operations.md, Signed approvals)\n"
+            ),
+            "\(initResult)"
+        )
         let clone = base.appendingPathComponent("clone").path
         let git = TemporaryRepository.gitEnvironment
         #expect(try runCommand("/usr/bin/git", ["clone", "-q", hub, clone], environment: git).exitCode == 0)

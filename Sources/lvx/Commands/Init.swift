@@ -59,6 +59,9 @@ extension LVXCommand {
                 Terminal.standardOutput.line(
                     "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service)"
                 )
+                Terminal.standardOutput.line(
+                    "approvals count only when signed by a key pinned on this host: add 'PRINCIPAL KEY' lines to \(TrustOptions.defaultAllowedSigners) (Docs/Operations.md, Signed approvals)"
+                )
                 return .success
             }
         }
