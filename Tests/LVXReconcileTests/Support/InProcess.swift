@@ -55,7 +55,7 @@ final class InProcessSite: Sendable {
         serial: String? = nil,
         afterSetter: Bool = false,
         until condition: @escaping @Sendable () -> Bool,
-        limit: Duration = .seconds(20)
+        limit: Duration = .seconds(300)
     ) {
         holds.withLock {
             $0.append(
