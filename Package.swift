@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "LVXYAMLTests", dependencies: ["LVXYAML", "LVXCore", "LVXTestSupport"]),
         .testTarget(name: "LVXGitTests", dependencies: ["LVXGit", "LVXSSH", "LVXCore", "LVXTestSupport"]),
-        .testTarget(name: "LVXSSHTests", dependencies: ["LVXSSH", "LVXCore"]),
+        .testTarget(name: "LVXSSHTests", dependencies: ["LVXSSH", "LVXCore", "LVXTestSupport"]),
         .testTarget(
             name: "LVXSystemdTests",
             dependencies: ["LVXSystemd", "LVXCore", "LVXTestSupport"],

@@ -1,5 +1,6 @@
 import Foundation
 import LVXCore
+import LVXTestSupport
 import Testing
 
 @testable import LVXGit

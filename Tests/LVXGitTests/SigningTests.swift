@@ -1,6 +1,7 @@
 import Foundation
 import LVXCore
 import LVXSSH
+import LVXTestSupport
 import Testing
 
 @testable import LVXGit

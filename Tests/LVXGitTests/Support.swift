@@ -1,31 +1,9 @@
 import Foundation
 import LVXCore
+import LVXTestSupport
 import Testing
 
 @testable import LVXGit
-
-/// A temporary directory removed (with its contents) when the value goes away.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/lvx-git-test-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-        }
-        path = try #require(created)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// `path/name`.
-    func callAsFunction(_ name: String) -> String { path + "/" + name }
-}
-
-/// A failed git CLI run.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
-}
 
 /// The environment the git CLI runs with: no system or global config, a fixed identity.
 func gitEnvironment(home: String) -> [String: String] {

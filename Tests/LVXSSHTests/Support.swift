@@ -1,28 +1,6 @@
 import Foundation
+import LVXTestSupport
 import Testing
-
-/// A temporary directory removed (with its contents) when the value goes away.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/lvx-ssh-test-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-        }
-        path = try #require(created)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// `path/name`.
-    func callAsFunction(_ name: String) -> String { path + "/" + name }
-}
-
-/// A failed program run.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
-}
 
 /// Runs a program to its end; standard output and error go to files, so neither pipe can fill up.
 func run(
