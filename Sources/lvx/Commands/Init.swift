@@ -18,6 +18,8 @@ extension LVXCommand {
 
                 So run lvx run on this repository itself (LVX_REPO pointing at it): an lvx run in a clone pushes its records to the clone's upstream, and these hooks refuse them there. To move a repository that holds lvx's records, copy it (git clone --bare) rather than pushing its history into a new one.
 
+                The hooks find lvx when they run: $LVX_BIN, else lvx on PATH, else /usr/bin/lvx, else the lvx that ran lvx init. So moving or upgrading lvx does not break pushes; when none of them is there, the push is rejected with "the lvx command is not installed on the hub".
+
                 To protect a repository that an older lvx init made, copy examples/git-hooks/pre-receive to its hooks/ (making it executable) and run `git config receive.denyNonFastForwards true` and `git config receive.denyDeletes true` in it.
                 """
         )
@@ -162,13 +164,28 @@ enum Templates {
             # Installed by `lvx init`: reject a push that rewrites or deletes a branch, that changes a record only lvx
             # writes, or whose desired state does not validate.
             # git runs this with the pushed objects in quarantine; git and lvx read them through GIT_* variables.
-            LVX="${LVX_BIN:-\(lvx)}"
+            # lvx is found when the hook runs, so moving or upgrading it does not break pushes: $LVX_BIN, else lvx
+            # on PATH, else /usr/bin/lvx (the package), else the lvx that ran `lvx init`, recorded here.
+            LVX_AT_INIT="\(lvx)"
+            if [ -n "$LVX_BIN" ]; then
+                LVX="$LVX_BIN"
+            elif LVX=$(command -v lvx); then
+                :
+            elif [ -x /usr/bin/lvx ]; then
+                LVX=/usr/bin/lvx
+            elif [ -n "$LVX_AT_INIT" ] && [ -x "$LVX_AT_INIT" ]; then
+                LVX="$LVX_AT_INIT"
+            else
+                LVX=""
+            fi
+            MISSING="lvx: cannot check this push: the lvx command is not installed on the hub (looked in PATH and /usr/bin/lvx)"
             AUDIT="its history is the audit record of every plan, approval and write"
             # lvx writes these as local commits in this repository, never through a push, so a pushed change to them is forged.
             RECORDS="\(recordFolders.joined(separator: " "))"
             WHY="\(folders) are written only by lvx on this host (push plans, approvals and withdrawals only)"
             SITE=$(git symbolic-ref -q HEAD)
             status=0
+            told=""
             zero() { case "$1" in *[!0]*) return 1 ;; esac; }
             short() { echo "$1" | cut -c1-12; }
             while read -r old new ref; do
@@ -208,8 +225,19 @@ enum Templates {
                     continue
                 fi
                 $branch || continue
+                if [ -z "$LVX" ]; then
+                    [ -n "$told" ] || echo "$MISSING"
+                    told=1
+                    status=1
+                    continue
+                fi
                 echo "lvx: validating $ref at $(short "$new")"
-                if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
+                NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"
+                code=$?
+                if [ $code -eq 126 ] || [ $code -eq 127 ]; then
+                    echo "lvx: cannot check this push: $LVX cannot be run (exit $code); install lvx on the hub or fix LVX_BIN"
+                    status=1
+                elif [ $code -ne 0 ]; then
                     echo "lvx: push of $ref rejected: fix the errors above and push again"
                     status=1
                 fi
