@@ -2,7 +2,7 @@ import Foundation
 import LVXTestSupport
 import Testing
 
-/// How the pre-receive hook finds `lvx` when it runs.
+/// How the pre-receive hook finds `lvx` when it runs, and `lvx init --hooks` on an existing repository.
 @Suite("the push hooks find lvx at run time")
 struct HookInstallTests {
     static let missing =
@@ -147,5 +147,84 @@ struct HookInstallTests {
             "\(pushed)"
         )
         #expect(!pushed.stderr.contains(Self.fixErrors))
+    }
+
+    @Test(
+        "lvx init --hooks installs working hooks and the settings in an existing repository, leaving its content alone",
+        arguments: [true, false]
+    )
+    func hooksInExistingRepository(bare: Bool) throws {
+        let source = try TemporaryRepository()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-hooks-existing-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let repository = base.appendingPathComponent(bare ? "site.git" : "site").path
+        let clone = base.appendingPathComponent("clone").path
+        let env = TemporaryRepository.gitEnvironment.merging(["LVX_ALLOWED_SIGNERS": "none"]) { $1 }
+        func git(_ arguments: String...) throws -> CommandResult {
+            try runCommand("/usr/bin/git", arguments, environment: env)
+        }
+        _ = try git("clone", "-q", bare ? "--bare" : "--no-hardlinks", source.path.path, repository)
+        let hooksDirectory = repository + (bare ? "" : "/.git") + "/hooks"
+        let before = try git("-C", repository, "rev-parse", "HEAD").stdout
+        let files = try git("-C", repository, "ls-tree", "-r", "HEAD").stdout
+
+        let installed = try lvx(["init", "--hooks", repository])
+
+        #expect(installed.exitCode == 0, "\(installed)")
+        #expect(installed.stdout.contains("installed hooks in \(hooksDirectory)"), "\(installed)")
+        for hook in ["pre-receive", "post-receive"] {
+            #expect(FileManager.default.isExecutableFile(atPath: hooksDirectory + "/" + hook), "\(hook)")
+        }
+        #expect(try git("-C", repository, "config", "--get", "receive.denyNonFastForwards").stdout == "true\n")
+        #expect(try git("-C", repository, "config", "--get", "receive.denyDeletes").stdout == "true\n")
+        #expect(try git("-C", repository, "rev-parse", "HEAD").stdout == before)
+        #expect(try git("-C", repository, "ls-tree", "-r", "HEAD").stdout == files)
+        if !bare { #expect(try git("-C", repository, "status", "--porcelain").stdout.isEmpty) }
+
+        // The hooks work: a forged record is refused, an invalid desired state too, a valid change lands.
+        // A non-bare repository refuses a push to its checked-out branch, so push a new branch there.
+        let ref = bare ? "main" : "review"
+        _ = try git("clone", "-q", repository, clone)
+        _ = try git("-C", clone, "checkout", "-q", "-B", "work", "origin/main")
+        try FileManager.default.createDirectory(atPath: clone + "/runs", withIntermediateDirectories: true)
+        try "forged: true\n".write(toFile: clone + "/runs/last.yaml", atomically: true, encoding: .utf8)
+        _ = try git("-C", clone, "add", "-A")
+        _ = try git("-C", clone, "commit", "-qm", "a record by hand")
+        let forged = try git("-C", clone, "push", "origin", "work:\(ref)")
+        _ = try git("-C", clone, "reset", "-q", "--hard", "origin/main")
+        try "site: [unclosed\n".write(toFile: clone + "/lvx.yaml", atomically: true, encoding: .utf8)
+        _ = try git("-C", clone, "commit", "-qam", "invalid")
+        let invalid = try git("-C", clone, "push", "origin", "work:\(ref)")
+        _ = try git("-C", clone, "reset", "-q", "--hard", "origin/main")
+        let site = try String(contentsOfFile: clone + "/lvx.yaml", encoding: .utf8)
+        try (site + "# reviewed\n").write(toFile: clone + "/lvx.yaml", atomically: true, encoding: .utf8)
+        _ = try git("-C", clone, "commit", "-qam", "valid")
+        let valid = try git("-C", clone, "push", "origin", "work:\(ref)")
+
+        #expect(forged.exitCode != 0)
+        #expect(forged.stderr.contains("lvx: refusing refs/heads/\(ref): commit"), "\(forged)")
+        #expect(invalid.exitCode != 0)
+        #expect(invalid.stderr.contains("lvx: push of refs/heads/\(ref) rejected: fix the errors above"), "\(invalid)")
+        #expect(valid.exitCode == 0, "\(valid)")
+        #expect(valid.stderr.contains("lvx: validating refs/heads/\(ref)"), "\(valid)")
+    }
+
+    @Test("lvx init --hooks refuses a directory that is not a repository, and --bare or --from-live beside it")
+    func hooksRefusals() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("lvx-hooks-empty-\(UUID())")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+
+        let notRepository = try lvx(["init", "--hooks", empty.path])
+        let withBare = try lvx(["init", "--hooks", "--bare", empty.path])
+
+        #expect(notRepository.exitCode == 1)
+        #expect(
+            notRepository.stderr.contains("cannot install hooks: '\(empty.path)' is not a git repository"),
+            "\(notRepository)"
+        )
+        #expect(!FileManager.default.fileExists(atPath: empty.path + "/hooks"))
+        #expect(withBare.exitCode == 64)
+        #expect(withBare.stderr.contains("--hooks cannot be combined with --bare"), "\(withBare)")
     }
 }

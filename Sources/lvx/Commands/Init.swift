@@ -20,17 +20,23 @@ extension LVXCommand {
 
                 The hooks find lvx when they run: $LVX_BIN, else lvx on PATH, else /usr/bin/lvx, else the lvx that ran lvx init. So moving or upgrading lvx does not break pushes; when none of them is there, the push is rejected with "the lvx command is not installed on the hub".
 
-                To protect a repository that an older lvx init made, copy examples/git-hooks/pre-receive to its hooks/ (making it executable) and run `git config receive.denyNonFastForwards true` and `git config receive.denyDeletes true` in it.
+                To protect a repository that an older lvx init made, or to refresh its hooks, run `lvx init --hooks DIR`: it installs the hooks and the two settings in the existing repository DIR (bare or not) and leaves its content alone.
                 """
         )
 
         @Argument(help: "Where to create the repository.") var dir: String
         @Flag(help: "Create a bare repository (the one people push to).") var bare = false
         @Flag(help: "Import the live units found by discovery as the first units and profiles.") var fromLive = false
+        @Flag(
+            help:
+                "Only install the hooks and the receive.deny* settings in the existing repository DIR (bare or not), leaving its content alone."
+        )
+        var hooks = false
         @OptionGroup var device: DeviceOptions
 
         func run() async throws {
             try await execute {
+                if hooks { return try installHooks() }
                 if FileManager.default.fileExists(
                     atPath: (dir as NSString).appendingPathComponent(bare ? "HEAD" : ".git")
                 ) {
@@ -63,6 +69,39 @@ extension LVXCommand {
                 )
                 return .success
             }
+        }
+
+        /// `lvx init --hooks DIR`: the hooks and settings of a new repository, in an existing one.
+        func installHooks() throws -> ExitStatus {
+            if bare || fromLive {
+                throw CLIError(
+                    "--hooks cannot be combined with \(bare ? "--bare" : "--from-live")",
+                    hint: "--hooks leaves the repository's content alone; run `lvx init --hooks \(dir)` alone",
+                    status: .usage
+                )
+            }
+            let repository: GitRepository
+            do {
+                repository = try GitRepository.open(path: dir)
+            } catch let error where error.code == .notARepository {
+                throw CLIError(
+                    "cannot install hooks: '\(dir)' is not a git repository",
+                    hint:
+                        "pass the repository's working tree, or the directory of a bare repository; `lvx init \(dir)` creates a new one"
+                )
+            } catch {
+                throw CLIError("cannot install hooks in '\(dir)': \(error)")
+            }
+            try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
+            do {
+                try repository.refuseHistoryRewrites()
+            } catch {
+                throw CLIError("cannot set receive.denyNonFastForwards and receive.denyDeletes in '\(dir)': \(error)")
+            }
+            Terminal.standardOutput.line(
+                "installed hooks in \((repository.gitDirectory as NSString).appendingPathComponent("hooks")): pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service); set receive.denyNonFastForwards and receive.denyDeletes"
+            )
+            return .success
         }
 
         /// Reads every unit discovery finds and turns each into a unit and a profile.
