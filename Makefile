@@ -2,6 +2,7 @@
 #   make demo   install missing packages, build, run the review cycle on simulated inverters
 #   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
 #   make deb    build lvx_VERSION_ARCH.deb and lvx-sim_VERSION_ARCH.deb in .build-deb/ (packaging/build-deb.sh)
+#   make deb-check  make deb, then lintian (failing on errors) and the packages' contents
 
 SWIFT       ?= swift
 APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
@@ -9,7 +10,7 @@ DEB_PACKAGES = dpkg-dev binutils
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 
-.PHONY: all deps build test lint boundaries demo bench deb clean
+.PHONY: all deps build test lint boundaries demo bench deb deb-check clean
 
 all: build
 
@@ -62,6 +63,10 @@ bench: deps
 deb: deps
 	$(call apt_install,$(DEB_PACKAGES))
 	SWIFT="$(SWIFT)" bash packaging/build-deb.sh
+
+deb-check: deb
+	$(call apt_install,lintian)
+	bash packaging/check-deb.sh
 
 clean:
 	rm -rf .build .build-deb .venv-powermon
