@@ -1,22 +1,30 @@
 # lvx: build, test and demo on a fresh Debian machine with Swift.
 #   make demo   install missing packages, build, run the review cycle on simulated inverters
 #   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
+#   make deb    build lvx_VERSION_ARCH.deb and lvx-sim_VERSION_ARCH.deb in .build-deb/ (packaging/build-deb.sh)
+#   make deb-check  make deb, then lintian (failing on errors) and the packages' contents
 
 SWIFT       ?= swift
 APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
+DEB_PACKAGES = dpkg-dev binutils
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 
-.PHONY: all deps build test lint boundaries demo bench clean
+.PHONY: all deps build test lint boundaries demo bench deb deb-check clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the apt packages named in $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build
@@ -51,5 +59,14 @@ bench: deps
 	$(SWIFT) build -c release
 	@bash bench/run.sh
 
+# Release build with the Swift runtime linked in, in .build-deb/, packaged with dpkg-deb.
+deb: deps
+	$(call apt_install,$(DEB_PACKAGES))
+	SWIFT="$(SWIFT)" bash packaging/build-deb.sh
+
+deb-check: deb
+	$(call apt_install,lintian)
+	bash packaging/check-deb.sh
+
 clean:
-	rm -rf .build .venv-powermon
+	rm -rf .build .build-deb .venv-powermon

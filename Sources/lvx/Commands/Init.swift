@@ -18,17 +18,25 @@ extension LVXCommand {
 
                 So run lvx run on this repository itself (LVX_REPO pointing at it): an lvx run in a clone pushes its records to the clone's upstream, and these hooks refuse them there. To move a repository that holds lvx's records, copy it (git clone --bare) rather than pushing its history into a new one.
 
-                To protect a repository that an older lvx init made, copy examples/git-hooks/pre-receive to its hooks/ (making it executable) and run `git config receive.denyNonFastForwards true` and `git config receive.denyDeletes true` in it.
+                The hooks find lvx when they run: $LVX_BIN, else lvx on PATH, else /usr/bin/lvx, else the lvx that ran lvx init. So moving or upgrading lvx does not break pushes; when none of them is there, the push is rejected with "the lvx command is not installed on the hub".
+
+                To protect a repository that an older lvx init made, or to refresh its hooks, run `lvx init --hooks DIR`: it installs the hooks and the two settings in the existing repository DIR (bare or not) and leaves its content alone.
                 """
         )
 
         @Argument(help: "Where to create the repository.") var dir: String
         @Flag(help: "Create a bare repository (the one people push to).") var bare = false
         @Flag(help: "Import the live units found by discovery as the first units and profiles.") var fromLive = false
+        @Flag(
+            help:
+                "Only install the hooks and the receive.deny* settings in the existing repository DIR (bare or not), leaving its content alone."
+        )
+        var hooks = false
         @OptionGroup var device: DeviceOptions
 
         func run() async throws {
             try await execute {
+                if hooks { return try installHooks() }
                 if FileManager.default.fileExists(
                     atPath: (dir as NSString).appendingPathComponent(bare ? "HEAD" : ".git")
                 ) {
@@ -64,6 +72,39 @@ extension LVXCommand {
                 )
                 return .success
             }
+        }
+
+        /// `lvx init --hooks DIR`: the hooks and settings of a new repository, in an existing one.
+        func installHooks() throws -> ExitStatus {
+            if bare || fromLive {
+                throw CLIError(
+                    "--hooks cannot be combined with \(bare ? "--bare" : "--from-live")",
+                    hint: "--hooks leaves the repository's content alone; run `lvx init --hooks \(dir)` alone",
+                    status: .usage
+                )
+            }
+            let repository: GitRepository
+            do {
+                repository = try GitRepository.open(path: dir)
+            } catch let error where error.code == .notARepository {
+                throw CLIError(
+                    "cannot install hooks: '\(dir)' is not a git repository",
+                    hint:
+                        "pass the repository's working tree, or the directory of a bare repository; `lvx init \(dir)` creates a new one"
+                )
+            } catch {
+                throw CLIError("cannot install hooks in '\(dir)': \(error)")
+            }
+            try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
+            do {
+                try repository.refuseHistoryRewrites()
+            } catch {
+                throw CLIError("cannot set receive.denyNonFastForwards and receive.denyDeletes in '\(dir)': \(error)")
+            }
+            Terminal.standardOutput.line(
+                "installed hooks in \((repository.gitDirectory as NSString).appendingPathComponent("hooks")): pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service); set receive.denyNonFastForwards and receive.denyDeletes"
+            )
+            return .success
         }
 
         /// Reads every unit discovery finds and turns each into a unit and a profile.
@@ -165,13 +206,28 @@ enum Templates {
             # Installed by `lvx init`: reject a push that rewrites or deletes a branch, that changes a record only lvx
             # writes, or whose desired state does not validate.
             # git runs this with the pushed objects in quarantine; git and lvx read them through GIT_* variables.
-            LVX="${LVX_BIN:-\(lvx)}"
+            # lvx is found when the hook runs, so moving or upgrading it does not break pushes: $LVX_BIN, else lvx
+            # on PATH, else /usr/bin/lvx (the package), else the lvx that ran `lvx init`, recorded here.
+            LVX_AT_INIT="\(lvx)"
+            if [ -n "$LVX_BIN" ]; then
+                LVX="$LVX_BIN"
+            elif LVX=$(command -v lvx); then
+                :
+            elif [ -x /usr/bin/lvx ]; then
+                LVX=/usr/bin/lvx
+            elif [ -n "$LVX_AT_INIT" ] && [ -x "$LVX_AT_INIT" ]; then
+                LVX="$LVX_AT_INIT"
+            else
+                LVX=""
+            fi
+            MISSING="lvx: cannot check this push: the lvx command is not installed on the hub (looked in PATH and /usr/bin/lvx)"
             AUDIT="its history is the audit record of every plan, approval and write"
             # lvx writes these as local commits in this repository, never through a push, so a pushed change to them is forged.
             RECORDS="\(recordFolders.joined(separator: " "))"
             WHY="\(folders) are written only by lvx on this host (push plans, approvals and withdrawals only)"
             SITE=$(git symbolic-ref -q HEAD)
             status=0
+            told=""
             zero() { case "$1" in *[!0]*) return 1 ;; esac; }
             short() { echo "$1" | cut -c1-12; }
             while read -r old new ref; do
@@ -211,8 +267,19 @@ enum Templates {
                     continue
                 fi
                 $branch || continue
+                if [ -z "$LVX" ]; then
+                    [ -n "$told" ] || echo "$MISSING"
+                    told=1
+                    status=1
+                    continue
+                fi
                 echo "lvx: validating $ref at $(short "$new")"
-                if ! NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"; then
+                NO_COLOR=1 "$LVX" validate --repo "$PWD" --rev "$new"
+                code=$?
+                if [ $code -eq 126 ] || [ $code -eq 127 ]; then
+                    echo "lvx: cannot check this push: $LVX cannot be run (exit $code); install lvx on the hub or fix LVX_BIN"
+                    status=1
+                elif [ $code -ne 0 ]; then
                     echo "lvx: push of $ref rejected: fix the errors above and push again"
                     status=1
                 fi
