@@ -190,7 +190,7 @@ extension Reconciler {
         let message = "approve plan \(plan.id) (by \(approver))"
         if let signer {
             // Authored by the reviewer and signed with their key, as `git commit -S` would.
-            try repository.commit(
+            _ = try repository.commit(
                 files: [LifecyclePaths.approval(plan.id): Array(text.utf8)],
                 message: message,
                 author: signer.identity,

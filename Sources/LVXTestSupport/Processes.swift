@@ -188,6 +188,8 @@ public final class TemporaryRepository: @unchecked Sendable {
         "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
         "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        // The hooks run the lvx under test, never one installed on the machine.
+        "LVX_BIN": PackagePaths.productsDirectory().appendingPathComponent("lvx").path,
     ]
 
     /// A repository holding a copy of `desired-state/` (or the given files), committed.

@@ -64,7 +64,7 @@ struct HookInstallTests {
         func push(path: String, environment: [String: String] = [:]) throws -> CommandResult {
             try git(
                 ["-C", clone, "push", "origin", "main"],
-                environment: ["PATH": path, "LVX_ALLOWED_SIGNERS": "none"].merging(environment) { $1 }
+                environment: ["PATH": path, "LVX_BIN": "", "LVX_ALLOWED_SIGNERS": "none"].merging(environment) { $1 }
             )
         }
 
