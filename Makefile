@@ -1,13 +1,15 @@
 # lvx: build, test and demo on a fresh Debian machine with Swift.
 #   make demo   install missing packages, build, run the review cycle on simulated inverters
 #   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
+#   make system-test  build a static release, boot a Debian 12 VM (qemu) and run the scenarios on real
+#               systemd, udev, journald, D-Bus and polkit with simulated inverters on /dev/uhid (root)
 
 SWIFT       ?= swift
 APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 
-.PHONY: all deps build test lint boundaries demo bench clean
+.PHONY: all deps build test lint boundaries demo bench clean system-test system-test-deps
 
 all: build
 
@@ -51,5 +53,21 @@ bench: deps
 	$(SWIFT) build -c release
 	@bash bench/run.sh
 
+# The system test (system-test/README.md). The image is cached in .build-vm/ and rebuilt only when
+# system-test/build-image.sh, packages.txt or files/ change.
+VM_PACKAGES = qemu-system-x86 mmdebstrap
+VM_SCRATCH  = .build-vm-swift
+
+system-test-deps: deps
+	@missing=""; for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+system-test: system-test-deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(VM_SCRATCH)
+	$(SUDO) env LVX_BIN_DIR=$(VM_SCRATCH)/release sh system-test/run.sh
+
 clean:
-	rm -rf .build .venv-powermon
+	rm -rf .build .build-vm .build-vm-swift .venv-powermon
