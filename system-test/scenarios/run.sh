@@ -70,6 +70,10 @@ check "discovery: lvx status finds both units by sd-device (no LVX_PORTS, no por
 check "discovery: lvx status reports the ports lvx-sim named" \
   bash -c "grep -q '$N1' '$OUT/status.json' && grep -q '$N2' '$OUT/status.json'"
 
+check "uhid: a 9-byte write with a leading 0x00 (report ID 0) is stripped as usbhid does" \
+  bash -c "exec 3<>'$N1'; printf '\\000^P005PIq' >&3; printf '\\000\\213\\r\\000\\000\\000\\000\\000\\000' >&3; \
+    timeout 10 dd bs=8 count=2 <&3 2>/dev/null | tr -d '\\000' | tee '$OUT/uhid-9-byte.txt' | grep -q '^^D00518'"
+
 # --- udev rule: group lvx, a device unit, SYSTEMD_WANTS --------------------------------------
 install -m644 "$SHARE/examples/udev/99-lvx.rules" /etc/udev/rules.d/99-lvx.rules
 udevadm control --reload; udevadm trigger --action=change --subsystem-match=hidraw; udevadm settle
