@@ -20,7 +20,8 @@ for b in lvx lvx-sim; do
 done
 
 # 1. The image, rebuilt only when its inputs change.
-KEY=$(cat "$ST/build-image.sh" "$ST/packages.txt" $(find "$ST/files" -type f | sort) | sha256sum | cut -c1-16)
+mkdir -p "$CACHE"
+KEY=$(cat "$ST/build-image.sh" "$ST/packages.txt" $(find "$ST/files" -type f | LC_ALL=C sort) | sha256sum | cut -c1-16)
 IMG=$CACHE/image-$KEY
 if [ ! -f "$IMG/root.img" ]; then
   echo "system-test: building the VM image $KEY (mmdebstrap; about 2 minutes)"
