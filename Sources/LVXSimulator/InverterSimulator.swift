@@ -18,14 +18,19 @@ public enum SimulatorTransport: String, Sendable, CaseIterable {
     case serial
     /// A TCP port on 127.0.0.1 carrying the raw byte stream (a serial-over-TCP bridge).
     case tcp
+    /// A real `/dev/hidrawN` made through Linux's `/dev/uhid` (root): a USB HID device 0665:5161
+    /// whose HID_UNIQ is the serial, 8-byte reports, no report ID; a leading 0x00 of a 9-byte write
+    /// is stripped as usbhid would. Its port is `hidraw:/dev/hidrawN`.
+    case uhid
 }
 
 /// One unit being served: its serial and the lvx port string that reaches it.
 public struct ServedUnit: Sendable, Hashable, CustomStringConvertible {
     public var serial: SerialNumber
-    /// The lvx port string: `hidraw:/dev/pts/N`, `serial:/dev/pts/N` or `tcp://127.0.0.1:PORT`.
+    /// The lvx port string: `hidraw:/dev/pts/N`, `serial:/dev/pts/N`, `tcp://127.0.0.1:PORT` or
+    /// `hidraw:/dev/hidrawN` (uhid).
     public var port: String
-    /// The pty path (`/dev/pts/N`) or `127.0.0.1:PORT`.
+    /// The pty path (`/dev/pts/N`), `127.0.0.1:PORT` or the hidraw node (`/dev/hidrawN`).
     public var path: String
 
     /// `SERIAL PORT`, the line `lvx-sim` prints and writes to its ports file.
@@ -264,6 +269,7 @@ final class UnitEndpoint: Sendable {
     let path: String
     private let terminal: PseudoTerminal?
     private let listener: TCPListener?
+    private let uhid: UHIDDevice?
     private let wakePipe: WakePipe
     private let finished = DispatchSemaphore(value: 0)
 
@@ -276,14 +282,23 @@ final class UnitEndpoint: Sendable {
             let terminal = try PseudoTerminal()
             self.terminal = terminal
             listener = nil
+            uhid = nil
             path = terminal.path
             port = "\(transport.rawValue):\(terminal.path)"
         case .tcp:
             let listener = try TCPListener(port: 0)
             self.listener = listener
             terminal = nil
+            uhid = nil
             path = "127.0.0.1:\(listener.port)"
             port = "tcp://127.0.0.1:\(listener.port)"
+        case .uhid:
+            let device = try UHIDDevice(serial: serial)
+            uhid = device
+            terminal = nil
+            listener = nil
+            path = device.node
+            port = "hidraw:\(device.node)"
         }
     }
 
@@ -308,15 +323,32 @@ final class UnitEndpoint: Sendable {
         let isSocket: Bool
         /// A pty's peer side, whose unread input can be discarded when the queue is full.
         let peer: Descriptor?
-        init(_ descriptor: Descriptor, isSocket: Bool, peer: Descriptor? = nil) {
+        /// The uhid device when the descriptor is `/dev/uhid`: bytes travel in events, not raw.
+        let uhid: UHIDDevice?
+        init(_ descriptor: Descriptor, isSocket: Bool, peer: Descriptor? = nil, uhid: UHIDDevice? = nil) {
             self.descriptor = descriptor
             self.isSocket = isSocket
             self.peer = peer
+            self.uhid = uhid
+        }
+
+        /// The bytes a client sent: empty when none, `nil` when the descriptor is closed or failed.
+        ///
+        /// For uhid: the payload of every output report; ioctl requests are answered on the way.
+        func receive() -> [UInt8]? {
+            guard let uhid else { return descriptor.readAvailable() }
+            guard let events = uhid.readEvents() else { return nil }
+            var bytes: [UInt8] = []
+            for event in events {
+                if case .output(let data) = event { bytes += data } else { uhid.answer(event) }
+            }
+            return bytes
         }
 
         /// Sends bytes; when a pty's queue is full because nobody reads it, drops the stale unread
         /// bytes (as a hidraw ring nobody reads loses reports) instead of stalling the unit.
         func send(_ bytes: [UInt8]) {
+            if let uhid { return uhid.send(bytes) }
             if descriptor.writeAll(bytes, socket: isSocket, patience: peer == nil ? 100 : 5) { return }
             guard let peer else { return }
             tcflush(peer.fd, TCIFLUSH)
@@ -327,6 +359,7 @@ final class UnitEndpoint: Sendable {
     private func serve(core: SimulatorCore, baud: Int) {
         var connections: [Connection] = []
         if let terminal { connections.append(Connection(terminal.controller, isSocket: false, peer: terminal.peer)) }
+        if let uhid { connections.append(Connection(uhid.descriptor, isSocket: false, uhid: uhid)) }
         while true {
             var fds = [pollfd(fd: wakePipe.readEnd.fd, events: Int16(POLLIN), revents: 0)]
             if let listener { fds.append(pollfd(fd: listener.socket.fd, events: Int16(POLLIN), revents: 0)) }
@@ -342,11 +375,11 @@ final class UnitEndpoint: Sendable {
             for (i, c) in connections.enumerated() {
                 let revents = fds[first + i].revents
                 guard revents != 0 else { continue }
-                guard let bytes = c.descriptor.readAvailable() else {
+                guard let bytes = c.receive() else {
                     if c.isSocket {
                         closed.append(i)
                     } else {
-                        usleep(10_000)  // pty without a reader: avoid spinning on POLLHUP
+                        usleep(10_000)  // pty without a reader, failed uhid: avoid spinning
                     }
                     continue
                 }
@@ -389,7 +422,9 @@ final class UnitEndpoint: Sendable {
                 let end = min(offset + 8, chunk.count)
                 var piece = Array(chunk[offset..<end])
                 onWire += piece.count
-                if transport == .hidraw && piece.count < 8 { piece += Array(repeating: 0, count: 8 - piece.count) }
+                if transport != .serial && transport != .tcp && piece.count < 8 {
+                    piece += Array(repeating: 0, count: 8 - piece.count)
+                }
                 pace()
                 connection.send(piece)
                 offset = end

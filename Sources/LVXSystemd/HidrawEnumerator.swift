@@ -6,7 +6,9 @@ import LVXCore
 ///
 /// Enumerates subsystem `hidraw`, including devices udev has not initialised (there may be no
 /// udev database), and keeps the nodes whose USB parent device has the inverters' vendor and
-/// product ids (`0665:5161`, the Cypress USB-to-serial bridge these inverters use). Each is
+/// product ids (`0665:5161`, the Cypress USB-to-serial bridge these inverters use). A node without
+/// a USB parent (a device made through `/dev/uhid`, as the system test's simulator does) is judged
+/// by its HID parent's `HID_ID` instead, when that names the USB bus. Each is
 /// returned as `hidraw:/dev/hidrawN`, in node-number order. Nothing is opened.
 public struct HidrawEnumerator: PortEnumerator {
     /// The USB vendor id to keep, four hex digits as sysfs spells it (`idVendor`).
@@ -89,17 +91,39 @@ public struct HidrawEnumerator: PortEnumerator {
                 let hasUSBParent =
                     sd_device_get_parent_with_subsystem_devtype(current, "usb", "usb_device", &parent) >= 0
                 let usb = hasUSBParent ? parent : nil
-                nodes.append(
-                    Node(
-                        devnode: string { sd_device_get_devname(current, &$0) },
-                        idVendor: usb.flatMap { usb in string { sd_device_get_sysattr_value(usb, "idVendor", &$0) } },
-                        idProduct: usb.flatMap { usb in string { sd_device_get_sysattr_value(usb, "idProduct", &$0) } }
-                    )
+                var node = Node(
+                    devnode: string { sd_device_get_devname(current, &$0) },
+                    idVendor: usb.flatMap { usb in string { sd_device_get_sysattr_value(usb, "idVendor", &$0) } },
+                    idProduct: usb.flatMap { usb in string { sd_device_get_sysattr_value(usb, "idProduct", &$0) } }
                 )
+                var hid: OpaquePointer?
+                if usb == nil, sd_device_get_parent_with_subsystem_devtype(current, "hid", nil, &hid) >= 0, let hid,
+                    let ids = string({ sd_device_get_property_value(hid, "HID_ID", &$0) }).flatMap(usbIDs(hidID:))
+                {
+                    node.idVendor = ids.vendor
+                    node.idProduct = ids.product
+                }
+                nodes.append(node)
                 device = sd_device_enumerator_get_device_next(handle)
             }
             return nodes
         }
+    }
+
+    /// The USB vendor and product ids in a HID device's `HID_ID` (`BUS:VENDOR:PRODUCT`, eight hex
+    /// digits each, such as `0003:00000665:00005161`), as four hex digits each; `nil` unless the bus
+    /// is USB (0003).
+    static func usbIDs(hidID: String) -> (vendor: String, product: String)? {
+        let parts = hidID.split(separator: ":")
+        guard parts.count == 3, UInt32(parts[0], radix: 16) == 3,
+            let vendor = UInt32(parts[1], radix: 16), let product = UInt32(parts[2], radix: 16),
+            vendor <= 0xFFFF, product <= 0xFFFF
+        else { return nil }
+        func hex(_ value: UInt32) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 4 - digits.count) + digits
+        }
+        return (hex(vendor), hex(product))
     }
 
     /// Calls a getter that fills a borrowed C string; `nil` on a negative return.

@@ -15,7 +15,8 @@ struct LVXSimCommand: ParsableCommand {
         abstract: "Serve simulated LVX6048 inverters that speak PI18, for tests and demos.",
         discussion: """
             Prints one line per unit, "SERIAL PORT", where PORT is an lvx port \
-            string (hidraw:/dev/pts/N, serial:/dev/pts/N or tcp://127.0.0.1:PORT), \
+            string (hidraw:/dev/pts/N, serial:/dev/pts/N, tcp://127.0.0.1:PORT or, \
+            with --transport uhid, hidraw:/dev/hidrawN), \
             writes the same lines atomically to --ports-file, then serves until \
             SIGINT or SIGTERM (exit 0). SIGHUP re-reads every SERIAL.json in the \
             state directory.
@@ -66,7 +67,12 @@ struct LVXSimCommand: ParsableCommand {
     @Option(help: "Serve N single units (serials 96100000000001...) instead of a site.")
     var units: Int?
 
-    @Option(help: "hidraw (pty, 8-byte reports), serial (pty, byte stream) or tcp (127.0.0.1, any free port).")
+    @Option(
+        help: """
+            hidraw (pty, 8-byte reports), serial (pty, byte stream), tcp (127.0.0.1, any free port) \
+            or uhid (a real /dev/hidrawN through /dev/uhid, USB 0665:5161; root).
+            """
+    )
     var transport: SimulatorTransport = .hidraw
 
     @Option(help: "Simulated line speed: each exchange takes (request+reply bytes)*10/baud seconds; 0 = instant.")

@@ -48,6 +48,17 @@ import Testing
         #expect(HidrawEnumerator().select([]) == [])
     }
 
+    @Test("a node without a USB parent (uhid) is judged by its HID parent's HID_ID on the USB bus")
+    func hidID() {
+        let ids = HidrawEnumerator.usbIDs(hidID: "0003:00000665:00005161")
+        #expect(ids?.vendor == "0665" && ids?.product == "5161")
+        #expect(HidrawEnumerator.usbIDs(hidID: "0003:0000046D:0000C52B")?.vendor == "046d")
+        #expect(HidrawEnumerator.usbIDs(hidID: "0005:00000665:00005161") == nil)  // Bluetooth
+        #expect(HidrawEnumerator.usbIDs(hidID: "0003:00000665") == nil)
+        #expect(HidrawEnumerator.usbIDs(hidID: "0003:00010665:00005161") == nil)
+        #expect(HidrawEnumerator.usbIDs(hidID: "") == nil)
+    }
+
     @Test("an sd-device failure names the function and the errno")
     func errorText() {
         let error = HidrawEnumerationError(function: "sd_device_enumerator_new", errno: 12)

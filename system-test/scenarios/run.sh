@@ -1,0 +1,203 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # vm-harness starts it with sh
+# The scenarios, run inside the VM by vm-harness as root: SHARE (bin/, examples/, scenarios/) OUT (results).
+# Writes OUT/results.txt: "ok N - name" or "not ok N - name", then "N passed, M failed". Details of
+# each check go to OUT/scenarios.log (this script's output).
+SHARE=$1; OUT=$2
+REPO=/var/lib/lvx/site.git; WORK=/var/lib/lvx/work; SIM=/run/lvx-sim
+S1=96142109100037; S2=96142408100255
+n=0; pass=0; fail=0; todo=0; : > "$OUT/results.txt"
+up() { cut -d' ' -f1 /proc/uptime; }
+result() {  # result NAME STATUS(0 = ok) [TODO]: a TODO check is a known gap, its failure not counted (TAP)
+  n=$((n + 1))
+  if [ "$2" = 0 ]; then pass=$((pass + 1)); line="ok $n - $1"
+  elif [ -n "${3:-}" ]; then todo=$((todo + 1)); line="not ok $n - $1 # TODO $3"
+  else fail=$((fail + 1)); line="not ok $n - $1"; fi
+  echo "$line" >> "$OUT/results.txt"; echo "=== $line (uptime $(up))"
+}
+note() { echo "# $*" >> "$OUT/results.txt"; echo "# $*"; }   # a TAP comment in the results
+check() {  # check NAME COMMAND...: runs the command (output to the log), records ok when it exits 0
+  name=$1; shift; echo "--- $name: $*"; "$@"; result "$name" $?
+}
+as_lvx() { runuser -u lvx -- "$@"; }
+wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds, at most SECONDS
+  local end=$((SECONDS + $1)); shift
+  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1
+}
+start_sim() {  # lvx-sim serving the two seed units on real hidraw nodes through /dev/uhid
+  rm -f "$SIM/ports"
+  systemd-run --unit=lvx-sim --collect -p StandardError=journal /usr/local/bin/lvx-sim --transport uhid \
+    --site seeds --baud "${BAUD:-0}" --state-dir "$SIM" --ports-file "$SIM/ports" "$@"
+  wait_for 20 test -s "$SIM/ports"
+}
+stop_sim() { systemctl stop lvx-sim; wait_for 10 bash -c '! ls /sys/class/hidraw/*/device/uevent 2>/dev/null | xargs -r grep -l 0003:00000665:00005161 | grep -q .'; }
+node_of() { sed -n "s|^$1 hidraw:||p" "$SIM/ports"; }
+invocation() { systemctl show -p InvocationID --value lvx-run.service; }
+wait_run() {  # wait_run OLD_INVOCATION: until lvx-run.service ran again and ended
+  wait_for 180 bash -c "[ \"\$(systemctl show -p InvocationID --value lvx-run.service)\" != '$1' ] && \
+    systemctl show -p ActiveState --value lvx-run.service | grep -Eqx 'inactive|failed'"
+}
+lvx_status_json() { lvx status "$S1" "$S2" --json; }
+
+export HOME=/root; git config --global --add safe.directory '*'   # root reads lvx's repository
+echo "scenarios start, uptime $(up)"; echo "test_start_uptime=$(up)" >> "$OUT/timing.txt"
+
+# --- install: what the package will do (binaries, user, units, rules) ---------------------------
+install -m755 "$SHARE/bin/lvx" "$SHARE/bin/lvx-sim" /usr/local/bin/
+useradd --system --user-group --home-dir /var/lib/lvx --create-home --shell /usr/sbin/nologin lvx
+install -d -o lvx -g lvx /var/lib/prometheus/node-exporter
+install -m644 "$SHARE/examples/systemd/lvx-run.service" "$SHARE/examples/systemd/lvx-run-failed@.service" \
+  "$SHARE/examples/systemd/lvx-run.timer" "$SHARE/scenarios/powermon.service" /etc/systemd/system/
+install -m644 "$SHARE/examples/systemd/50-lvx.rules" /etc/polkit-1/rules.d/50-lvx.rules
+systemctl daemon-reload
+check "install: lvx --version runs in the image" lvx --version
+check "install: lvx-sim --help runs in the image" bash -c 'lvx-sim --help > /dev/null'
+check "install: lvx user and group exist" bash -c 'id lvx && getent group lvx'
+check "install: systemd-analyze verify accepts the example units" \
+  systemd-analyze verify /etc/systemd/system/lvx-run.service /etc/systemd/system/lvx-run.timer
+
+# --- uhid: lvx-sim on real hidraw nodes ------------------------------------------------------
+mkdir -p "$SIM"
+check "uhid: lvx-sim --transport uhid serves both seed units and names their ports" start_sim
+cat "$SIM/ports"; N1=$(node_of $S1); N2=$(node_of $S2)
+check "uhid: each unit has its own /dev/hidrawN character device" bash -c "[ -c '$N1' ] && [ -c '$N2' ] && [ '$N1' != '$N2' ]"
+udevadm info -q all -n "$N1" > "$OUT/uhid-udevadm-info.txt" 2>&1; udevadm info -a -n "$N1" > "$OUT/uhid-udevadm-info-a.txt" 2>&1
+check "uhid: the node's HID parent is 0003:0665:5161.* with HID_UNIQ = serial" \
+  bash -c "readlink -f /sys/class/hidraw/$(basename "$N1")/device | grep -q '/0003:0665:5161\.' && \
+         grep -qx HID_UNIQ=$S1 /sys/class/hidraw/$(basename "$N1")/device/uevent"
+check "discovery: lvx status finds both units by sd-device (no LVX_PORTS, no port:)" \
+  bash -o pipefail -c "env -u LVX_PORTS lvx status $S1 $S2 --json | tee '$OUT/status.json' | grep -c '\"serial\"' | grep -qx 2"
+check "discovery: lvx status reports the ports lvx-sim named" \
+  bash -c "grep -q '$N1' '$OUT/status.json' && grep -q '$N2' '$OUT/status.json'"
+
+check "uhid: a 9-byte write with a leading 0x00 (report ID 0) is stripped as usbhid does" \
+  bash -c "exec 3<>'$N1'; printf '\\000^P005PIq' >&3; printf '\\000\\213\\r\\000\\000\\000\\000\\000\\000' >&3; \
+    timeout 10 dd bs=8 count=2 <&3 2>/dev/null | tr -d '\\000' | tee '$OUT/uhid-9-byte.txt' | grep -q '^^D00518'"
+
+# --- udev rule: group lvx, a device unit, SYSTEMD_WANTS --------------------------------------
+install -m644 "$SHARE/examples/udev/99-lvx.rules" /etc/udev/rules.d/99-lvx.rules
+udevadm control --reload; udevadm trigger --action=change --subsystem-match=hidraw; udevadm settle
+ls -l /dev/hidraw*
+check "udev: the rule gives the uhid nodes to group lvx, mode 0660" \
+  bash -c "[ \"\$(stat -c %G:%a '$N1')\" = lvx:660 ] && [ \"\$(stat -c %G:%a '$N2')\" = lvx:660 ]"
+check "udev: the rule tags the node for systemd (a .device unit exists)" \
+  bash -c "systemctl list-units --all --type=device | grep -q '$(basename "$N1")'"
+check "discovery: user lvx reads both units (group access, no LVX_PORTS)" as_lvx lvx status "$S1" "$S2"
+
+# --- init as lvx, then hot-plug starts lvx-run.service through SYSTEMD_WANTS -----------------
+check "init: lvx init --bare --from-live as lvx imports both units by discovery" \
+  bash -c "cd /var/lib/lvx && runuser -u lvx -- lvx init $REPO --bare --from-live && \
+         git --git-dir=$REPO show HEAD:lvx.yaml | tee '$OUT/lvx.yaml' | grep -q $S1 && grep -q $S2 '$OUT/lvx.yaml'"
+OLD=$(invocation)
+stop_sim; start_sim; cat "$SIM/ports"; N1=$(node_of $S1); N2=$(node_of $S2)
+check "hot-plug: the udev rule (SYSTEMD_WANTS) starts lvx-run.service, which finishes" wait_run "$OLD"
+systemctl status lvx-run.service --no-pager -l > "$OUT/lvx-run-status-1.txt" 2>&1
+check "run: systemctl status lvx-run shows lvx's sd_notify STATUS" grep -q 'Status: "' "$OUT/lvx-run-status-1.txt"
+check "run: lvx-run.service (User=lvx, hardened) ends with success" \
+  bash -c "systemctl show -p Result --value lvx-run.service | grep -qx success"
+check "run: the pass committed dumps of both units to the repository" \
+  bash -c "git --git-dir=$REPO log --name-only --format=%s | tee '$OUT/git-log-1.txt' | grep -x dumps/lvx6048-1.yaml >/dev/null && grep -qx dumps/lvx6048-2.yaml '$OUT/git-log-1.txt'"
+
+# --- a push: hooks validate and start a run; drift is in the journal with LVX_* fields -----------
+as_lvx git clone -q "$REPO" "$WORK"
+sed -i 's/^\(float_voltage:\) *[0-9.]*/\1 54.2/' "$WORK"/profiles/*.yaml
+sed -i 's/^\(  stop_units:\) \[\]/\1 [powermon.service]/' "$WORK/lvx.yaml"
+git -C "$WORK" diff --stat
+OLD=$(invocation)
+check "push: a profile change is accepted by the pre-receive hook (lvx validate)" \
+  bash -o pipefail -c "cd $WORK && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.2, stop powermon' && \
+         runuser -u lvx -- git push origin HEAD 2>&1 | tee '$OUT/push.txt'"
+check "push: the post-receive hook starts lvx-run.service (polkit lets lvx start it)" wait_run "$OLD"
+journalctl -u lvx-run.service -o json --no-pager > "$OUT/lvx-run-journal.json"
+check "journal: lvx-run logged the drift with LVX_UNIT, LVX_DRIFT_KEYS and LVX_PLAN_ID" \
+  bash -c "journalctl -u lvx-run.service -p warning -o json --no-pager | grep '\"LVX_DRIFT_KEYS\"' | grep '\"LVX_UNIT\"' | grep -q '\"LVX_PLAN_ID\"'"
+check "run: drift ends the pass with exit 2, not a failure (SuccessExitStatus=2)" \
+  bash -c "systemctl show -p ExecMainStatus --value lvx-run.service | grep -qx 2 && systemctl show -p Result --value lvx-run.service | grep -qx success"
+PLAN=$(journalctl -u lvx-run.service -o json --no-pager | sed -n 's/.*"LVX_PLAN_ID":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
+echo "plan: $PLAN"
+
+# --- apply as lvx: powermon.service stopped and started over D-Bus through polkit ---------------
+systemctl start powermon.service
+PM=$(systemctl show -p InvocationID --value powermon.service)
+check "apply: lvx approve of the plan as lvx" as_lvx lvx approve "$PLAN" --repo "$REPO"
+check "apply: lvx apply as lvx writes the units" bash -o pipefail -c "cd /var/lib/lvx && runuser -u lvx -- lvx apply $PLAN --repo $REPO 2>&1 | tee '$OUT/apply.txt'"
+check "apply: powermon.service was stopped and started again (a new invocation, active)" \
+  bash -c "systemctl is-active powermon.service && [ \"\$(systemctl show -p InvocationID --value powermon.service)\" != '$PM' ]"
+check "apply: the simulated units hold float_voltage 54.2" \
+  bash -c "grep -q '\"float_voltage\" *: *54.2' $SIM/$S1.json && grep -q '\"float_voltage\" *: *54.2' $SIM/$S2.json"
+check "apply: the applied record is committed" bash -c "git --git-dir=$REPO log --name-only --format=%s | grep -q '^applied/'"
+
+# --- kill -9 mid-apply: ExecStopPost= recovery restarts powermon and git records the writes ------
+# The line at the real 2400 baud (about 0.1 s an exchange) so the apply is still going when it is killed.
+stop_sim; OLD=$(invocation); BAUD=2400 start_sim; N1=$(node_of $S1); N2=$(node_of $S2); wait_run "$OLD"
+as_lvx git -C "$WORK" pull -q --ff-only   # lvx's own commits since the first push
+sed -i 's/^\(float_voltage:\) *[0-9.]*/\1 54.4/' "$WORK"/profiles/*.yaml
+sed -i 's/^\(  auto_apply_approved:\) false/\1 true/' "$WORK/lvx.yaml"
+OLD=$(invocation)
+(cd "$WORK" && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.4, auto-apply' && \
+  runuser -u lvx -- git push -q origin HEAD) 2>&1
+wait_run "$OLD"
+PLAN2=$(journalctl _SYSTEMD_INVOCATION_ID=$(invocation) -o json --no-pager | sed -n 's/.*"LVX_PLAN_ID":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
+echo "plan 2: $PLAN2"
+as_lvx lvx approve "$PLAN2" --repo "$REPO"
+OLD=$(invocation); systemctl start --no-block lvx-run.service
+check "kill: the auto-applying run stops powermon.service for its writes" \
+  wait_for 120 bash -c "! systemctl is-active -q powermon.service"
+systemctl kill --signal=KILL --kill-whom=main lvx-run.service
+wait_run "$OLD"
+systemctl status lvx-run.service --no-pager -l > "$OUT/lvx-run-status-killed.txt" 2>&1
+check "kill: the killed pass is recorded failed by systemd (signal)" \
+  bash -c "systemctl show -p Result --value lvx-run.service | grep -qx signal"
+# Known gap (issue 9): killed after stop_units were stopped but before applying/PLAN.yaml is committed
+# (while re-reading the units), `lvx recover` finds nothing to recover and powermon stays stopped.
+GAP="killed before applying/ was committed: lvx recover says nothing to recover"
+echo "--- kill: ExecStopPost= (lvx recover) started powermon.service again"
+systemctl is-active -q powermon.service; result "kill: ExecStopPost= (lvx recover) started powermon.service again" $? "$GAP"
+echo "--- kill: git records the apply as interrupted, with what the units hold"
+git --git-dir=$REPO show HEAD:applied/$PLAN2.yaml > "$OUT/interrupted.yaml" && grep -q interrupted "$OUT/interrupted.yaml"
+result "kill: git records the apply as interrupted, with what the units hold" $? "$GAP"
+systemctl start powermon.service
+systemctl reset-failed lvx-run.service
+
+# --- the timer fires the service -----------------------------------------------------------
+mkdir -p /etc/systemd/system/lvx-run.timer.d
+printf '[Timer]\nOnCalendar=\nOnActiveSec=2s\nRandomizedDelaySec=0\nPersistent=false\n' \
+  > /etc/systemd/system/lvx-run.timer.d/system-test.conf
+systemctl daemon-reload; OLD=$(invocation); systemctl start lvx-run.timer
+check "timer: lvx-run.timer (a drop-in shortens it to 2 s) fires lvx-run.service" wait_run "$OLD"
+systemctl stop lvx-run.timer
+check "timer: the timed pass ends without failure" \
+  bash -c "systemctl show -p Result --value lvx-run.service | grep -qx success"
+
+# --- the hardened sandbox of lvx-run.service: hidraw yes, /dev/mem and /etc no -------------------
+mkdir -p /etc/systemd/system/lvx-run.service.d
+cat > /etc/systemd/system/lvx-run.service.d/system-test-probe.conf <<PROBE
+[Service]
+ExecStart=
+ExecStart=/bin/sh -c 'exec > /var/lib/lvx/sandbox.txt 2>&1; (exec 3<>$N1) && echo hidraw=open; (exec 3</dev/mem) || echo mem=denied; touch /etc/lvx-probe || echo etc=denied; touch /var/lib/lvx/probe && echo varlib=written'
+ExecStopPost=
+PROBE
+systemctl daemon-reload; systemctl start lvx-run.service; cat /var/lib/lvx/sandbox.txt
+check "sandbox: lvx-run.service opens the hidraw node read-write" grep -qx hidraw=open /var/lib/lvx/sandbox.txt
+check "sandbox: lvx-run.service cannot open /dev/mem" grep -qx mem=denied /var/lib/lvx/sandbox.txt
+check "sandbox: lvx-run.service cannot write /etc, can write /var/lib/lvx" \
+  bash -c "grep -qx etc=denied /var/lib/lvx/sandbox.txt && grep -qx varlib=written /var/lib/lvx/sandbox.txt && [ ! -e /etc/lvx-probe ]"
+rm -f /etc/systemd/system/lvx-run.service.d/system-test-probe.conf; systemctl daemon-reload
+systemd-analyze security lvx-run.service --no-pager > "$OUT/security.txt" 2>&1
+note "systemd-analyze security: $(tail -n 1 "$OUT/security.txt")"
+
+# --- unplugged: the pass fails clearly and OnFailure= reports it ---------------------------------
+stop_sim
+OLD=$(invocation); systemctl start --no-block lvx-run.service
+wait_run "$OLD"
+check "unplugged: with both units gone the pass ends failed" systemctl is-failed -q lvx-run.service
+journalctl _SYSTEMD_INVOCATION_ID=$(invocation) -o cat --no-pager > "$OUT/unplugged-run.txt"
+check "unplugged: the run's journal names the unreachable units" \
+  bash -c "grep -q lvx6048-1 '$OUT/unplugged-run.txt' && grep -q lvx6048-2 '$OUT/unplugged-run.txt'"
+check "unplugged: OnFailure= starts lvx-run-failed@, which logs the failure" \
+  wait_for 60 bash -c "journalctl -t lvx-run-failed -o cat --no-pager | grep -q 'lvx-run.service failed'"
+
+echo "test_end_uptime=$(up)" >> "$OUT/timing.txt"
+[ $todo = 0 ] || note "$todo known gap(s) marked TODO, not counted as failures"
+echo "$pass passed, $fail failed" >> "$OUT/results.txt"
+echo "scenarios end, uptime $(up): $pass passed, $fail failed"
