@@ -85,6 +85,26 @@ extension Reconciler {
         let clock = self.clock
         let processID = self.processID
         let codec = self.codec
+        let commitProgress: @Sendable (ApplyingRecord.Phase, [String], String) throws -> Void = {
+            phase,
+            units,
+            message in
+            let record = ApplyingRecord(
+                planID: plan.id,
+                planDigest: plan.digest,
+                approvedBy: approvedBy,
+                started: clock.now(),
+                pid: processID,
+                stoppedServices: units,
+                phase: phase
+            )
+            let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit)
+            try book.commit(
+                [LifecyclePaths.inProgress(plan.id): try book.render(record.json, header: "lvx apply in progress")],
+                message: message,
+                time: clock.now()
+            )
+        }
         let stacks = state.stacks.map { stack in Set(stack.members.compactMap { state.unit(named: $0)?.serial }) }
         let applier = PlanApplier(
             plan: plan,
@@ -114,21 +134,12 @@ extension Reconciler {
                     encode: RecordBook.encode
                 ).map { .notDesired(id: plan.id, difference: $0) }
             },
+            beforeStopping: { units in
+                // Before anything is stopped: a process killed while the services are down is found.
+                try commitProgress(.stopping, units, "apply plan \(plan.id): stopping \(units.joined(separator: ", "))")
+            },
             beforeFirstWrite: { stopped in
-                let record = ApplyingRecord(
-                    planID: plan.id,
-                    planDigest: plan.digest,
-                    approvedBy: approvedBy,
-                    started: clock.now(),
-                    pid: processID,
-                    stoppedServices: stopped
-                )
-                let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit)
-                try book.commit(
-                    [LifecyclePaths.inProgress(plan.id): try book.render(record.json, header: "lvx apply in progress")],
-                    message: "apply plan \(plan.id): started",
-                    time: clock.now()
-                )
+                try commitProgress(.writing, stopped, "apply plan \(plan.id): started")
             },
             isCancelled: isCancelled,
             progress: { events(.progress($0)) }
@@ -136,6 +147,22 @@ extension Reconciler {
         switch outcome {
         case .refused(let refusal, let restartError):
             var files: [String: String] = [:]
+            if !state.applyPolicy.stopUnits.isEmpty {
+                // The services are running again: the in-progress record is closed, not dead.
+                let ended = ApplyingRecord(
+                    planID: plan.id,
+                    planDigest: plan.digest,
+                    approvedBy: approvedBy,
+                    started: now,
+                    pid: processID,
+                    stoppedServices: [],
+                    phase: .ended
+                )
+                files[LifecyclePaths.inProgress(plan.id)] = try book.render(
+                    ended.json,
+                    header: "lvx apply of plan \(plan.id) ended before any write"
+                )
+            }
             if let record = RefusalRecord(refusal, at: clock.now()) {
                 files[LifecyclePaths.refusal(plan.id)] = try book.render(
                     record.json,

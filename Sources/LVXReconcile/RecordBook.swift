@@ -117,9 +117,10 @@ public struct RecordBook: Sendable {
             lastRefusal: try record(LifecyclePaths.refusal(id), of: id) { node throws(RecordFileError) in
                 try RefusalRecord(node: node)
             },
+            // An apply that ended before any write is over: only the record of it stays.
             inProgress: try record(LifecyclePaths.inProgress(id), of: id) { node throws(RecordFileError) in
                 try ApplyingRecord(node: node)
-            },
+            }.flatMap { $0.phase == .ended ? nil : $0 },
             approvalCheck: check
         )
     }

@@ -25,6 +25,10 @@ extension Reconciler {
                 continue
             }
             let plan = records.plan
+            if progress.phase == .stopping {
+                recovered.append(try await recoverBeforeWrites(plan, progress, book: book))
+                continue
+            }
             let units = plan.units.filter { !$0.steps.isEmpty }
             let connector = self.connector
             let live = await concurrently(units) { unit -> Settings? in
@@ -106,5 +110,45 @@ extension Reconciler {
             recovered.append(Recovered(planID: plan.id, record: progress, restartError: restartError))
         }
         return recovered
+    }
+
+    /// An apply that died while stopping the services or re-reading the units: nothing was
+    /// written, so the plan stays approved; the services it asked to stop are started again and a
+    /// refusal is recorded beside the closed in-progress record.
+    private func recoverBeforeWrites(
+        _ plan: PlanDocument,
+        _ progress: ApplyingRecord,
+        book: RecordBook
+    ) async throws -> Recovered {
+        var restartError: String?
+        do {
+            try await services.start(progress.stoppedServices)
+        } catch let e {
+            restartError = "could not start \(e.unit): \(e.message)"
+        }
+        var ended = progress
+        ended.phase = .ended
+        let refusal = RefusalRecord(
+            planID: plan.id,
+            at: clock.now(),
+            stale: false,
+            message: "the apply died before any write (pid \(progress.pid)); nothing was written"
+        )
+        try book.commit(
+            [
+                LifecyclePaths.inProgress(plan.id): try book.render(
+                    ended.json,
+                    header: "lvx apply of plan \(plan.id) ended before any write"
+                ),
+                LifecyclePaths.refusal(plan.id): try book.render(
+                    refusal.json,
+                    header: "lvx apply of plan \(plan.id) stopped before any write"
+                ),
+            ],
+            message:
+                "apply plan \(plan.id): died before any write; started \(progress.stoppedServices.joined(separator: ", ")) again",
+            time: clock.now()
+        )
+        return Recovered(planID: plan.id, record: progress, restartError: restartError)
     }
 }

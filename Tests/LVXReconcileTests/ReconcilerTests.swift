@@ -371,4 +371,49 @@ struct ReconcilerTests {
         #expect(h.site.log(Harness.unit2).filter { $0.hasPrefix("S ") } == ["S MCHGV564,540"])
         #expect(report.result?.steps.map(\.ack) == [.refused, .notSent, .accepted, .notSent])
     }
+
+    @Test(
+        "an apply that died while its services were stopped, before any write: they are started, the plan stays approved"
+    )
+    func diedBeforeWrites() async throws {
+        let h = try Harness(drift: Self.drift)
+        let plan = try await h.approvedPlan()
+        // As if killed during the re-read: the services stopped, the record says so, nothing written.
+        let record = ApplyingRecord(
+            planID: plan.id,
+            planDigest: plan.digest,
+            approvedBy: "alice",
+            started: h.clock.now(),
+            pid: 99,
+            stoppedServices: ["powermon.service"],
+            phase: .stopping
+        )
+        h.repository.commit(["applying/\(plan.id).yaml": try YAMLCodec().render(record.json, header: nil)])
+        #expect(try h.reconciler.status(of: plan.id).state.name == "applying")
+        let recovered = try await h.reconciler.recoverInterrupted()
+        #expect(recovered.map(\.planID) == [plan.id])
+        #expect(h.services.calls.withLock { $0 } == ["start powermon.service"])
+        #expect(h.repository.text("applied/\(plan.id).yaml") == nil, "nothing was written: no result")
+        let state = try h.reconciler.status(of: plan.id).state
+        #expect(state.name == "refused_before_write", "\(state)")
+        #expect(try await h.reconciler.recoverInterrupted().isEmpty)
+        // The plan is still approved, and applies.
+        let report = try await h.apply(plan.id)
+        #expect(report.result?.outcome == .applied)
+    }
+
+    @Test("the in-progress record is committed before the services are stopped, and closed by a refusal")
+    func recordBeforeStopping() async throws {
+        let h = try Harness(drift: Self.drift)
+        let plan = try await h.approvedPlan()
+        h.site.update(Harness.unit1) { $0.settings[.floatVoltage] = SettingValue(raw: 546) }
+        let report = try await h.apply(plan.id)
+        #expect(report.status == .refused)
+        let messages = h.repository.messages.suffix(2)
+        #expect(messages.first == "apply plan \(plan.id): stopping powermon.service", "\(messages)")
+        #expect(h.repository.text("applying/\(plan.id).yaml")?.contains("phase: ended") == true)
+        #expect(h.services.calls.withLock { $0 } == ["stop powermon.service", "start powermon.service"])
+        #expect(try await h.reconciler.recoverInterrupted().isEmpty, "a closed record is not a dead apply")
+    }
+
 }

@@ -42,6 +42,9 @@ public struct PlanApplier: Sendable {
     ///   - clock: times the steps and the result.
     ///   - verify: the gate on the fresh read (stale units or desired state, steps that are not what
     ///     the desired state gives); `nil` lets the writes go ahead.
+    ///   - beforeStopping: records that the services are about to be stopped (an in-progress
+    ///     commit naming them), so a process killed while they are down still leaves a trace; a
+    ///     thrown error stops the apply before anything is stopped.
     ///   - beforeFirstWrite: records that writes are about to start (the in-progress commit), told
     ///     the services that were stopped; a thrown error stops the apply before any write.
     ///   - isCancelled: checked between steps (set by a signal); a cancelled apply sends no further
@@ -53,6 +56,7 @@ public struct PlanApplier: Sendable {
         services: any ServiceManager,
         clock: any WallClock,
         verify: @Sendable ([SerialNumber: Result<Observation, DeviceError>]) -> Refusal?,
+        beforeStopping: @Sendable ([String]) async throws -> Void = { _ in },
         beforeFirstWrite: @Sendable ([String]) async throws -> Void,
         isCancelled: @escaping @Sendable () -> Bool,
         progress: @escaping @Sendable (Event) -> Void
@@ -62,6 +66,11 @@ public struct PlanApplier: Sendable {
         var refusal: Refusal?
         var result: ApplyResult?
         if !stopUnits.isEmpty {
+            do {
+                try await beforeStopping(stopUnits)
+            } catch {
+                return .refused(.applyNotRecorded(id: plan.id, error: "\(error)"), restartError: nil)
+            }
             progress(.stoppingServices(stopUnits))
             do {
                 stopped = try await services.stop(stopUnits)

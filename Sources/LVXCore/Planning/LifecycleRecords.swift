@@ -112,17 +112,31 @@ public struct RefusalRecord: Sendable, Hashable {
     }
 }
 
-/// `applying/ID.yaml`: committed before the first write, so a killed apply still leaves a trace.
+/// `applying/ID.yaml`: committed before the services are stopped and again before the first
+/// write, so a killed apply always leaves a trace.
 ///
-/// Recovery (any later `apply` or `run` that holds the lock) re-reads the units, records the result
-/// as interrupted with what the read-back shows, and starts ``stoppedServices`` again.
+/// Recovery (any later `apply`, `run` or `recover` that holds the lock) starts ``stoppedServices``
+/// again; after a write had started it also re-reads the units and records the result as
+/// interrupted with what the read-back shows, and before one it records a refusal that keeps the
+/// plan approved.
 public struct ApplyingRecord: Sendable, Hashable {
+    /// How far the apply got.
+    public enum Phase: String, Sendable, Hashable {
+        /// About to stop the services; nothing written. ``stoppedServices`` are the ones asked for.
+        case stopping
+        /// About to write; ``stoppedServices`` are the ones that were running and were stopped.
+        case writing
+        /// The apply ended before any write (a refusal) and the services were started again.
+        case ended
+    }
+
     public var planID: String
     public var planDigest: String
     public var approvedBy: String
     public var started: WallTime
     public var pid: Int
     public var stoppedServices: [String]
+    public var phase: Phase
 
     public init(
         planID: String,
@@ -130,7 +144,8 @@ public struct ApplyingRecord: Sendable, Hashable {
         approvedBy: String,
         started: WallTime,
         pid: Int,
-        stoppedServices: [String]
+        stoppedServices: [String],
+        phase: Phase = .writing
     ) {
         self.planID = planID
         self.planDigest = planDigest
@@ -138,6 +153,7 @@ public struct ApplyingRecord: Sendable, Hashable {
         self.started = started
         self.pid = pid
         self.stoppedServices = stoppedServices
+        self.phase = phase
     }
 
     public var json: JSONValue {
@@ -149,11 +165,19 @@ public struct ApplyingRecord: Sendable, Hashable {
             ("started", .string(started.iso8601)),
             ("pid", .int(pid)),
             ("stopped_services", .array(stoppedServices.map { .string($0) })),
+            ("phase", .string(phase.rawValue)),
         ])
     }
 
     public init(node: Node) throws(RecordFileError) {
         let r = try RecordReader(node, what: "an in-progress record")
+        var phase = Phase.writing
+        if let node = r.optional("phase") {
+            guard let text = node.scalarText, let known = Phase(rawValue: text) else {
+                throw RecordFileError(node.location, "unknown phase")
+            }
+            phase = known
+        }
         var services: [String] = []
         for item in try r.list("stopped_services") {
             guard let text = item.scalarText else { throw RecordFileError(item.location, "a service must be a string") }
@@ -165,7 +189,8 @@ public struct ApplyingRecord: Sendable, Hashable {
             approvedBy: try r.string("approved_by"),
             started: try r.time("started"),
             pid: try r.int("pid"),
-            stoppedServices: services
+            stoppedServices: services,
+            phase: phase
         )
     }
 }

@@ -77,7 +77,13 @@ enum Recovery {
     @discardableResult
     static func run(_ reconciler: Reconciler) async throws -> [String] {
         let recovered = try await reconciler.recoverInterrupted()
-        for r in recovered {
+        for r in recovered where r.record.phase == .stopping {
+            Terminal.standardError.warning(
+                "the apply of plan \(r.planID) started at \(r.record.started.iso8601) by pid \(r.record.pid) died before any write; started \(r.record.stoppedServices.joined(separator: ", ")) again, and the plan stays approved"
+            )
+            if let error = r.restartError { Terminal.standardError.error(error) }
+        }
+        for r in recovered where r.record.phase != .stopping {
             Terminal.standardError.warning(
                 "the apply of plan \(r.planID) started at \(r.record.started.iso8601) by pid \(r.record.pid) died without a result; recorded what the units hold"
                     + (r.record.stoppedServices.isEmpty
