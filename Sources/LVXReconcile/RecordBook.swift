@@ -126,11 +126,23 @@ public struct RecordBook: Sendable {
     }
 
     /// The ids of every plan file.
-    public func planIDs() throws(RepositoryError) -> [String] {
-        try repository.list("plans", at: commit).compactMap { path in
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            return name.hasSuffix(".yaml") ? String(name.dropLast(5)) : nil
-        }
+    public func planIDs() throws(RepositoryError) -> [String] { Array(try ids(in: "plans")).sorted() }
+
+    /// The ids named by the `ID.yaml` files of `folder` (`plans`, `applied`, ...).
+    func ids(in folder: String) throws(RepositoryError) -> Set<String> {
+        Set(
+            try repository.list(folder, at: commit).compactMap { path in
+                let name = path.split(separator: "/").last.map(String.init) ?? path
+                return name.hasSuffix(".yaml") ? String(name.dropLast(5)) : nil
+            }
+        )
+    }
+
+    /// The plans whose apply recorded itself and has neither a result nor a closed record: found
+    /// from the folder listings, so recovery, which every apply and run does first, reads only these.
+    public func openApplies() throws -> [PlanRecords] {
+        let candidates = try ids(in: "applying").subtracting(try ids(in: "applied")).sorted()
+        return candidates.compactMap { try? records($0) }.filter { $0.inProgress != nil && $0.result == nil }
     }
 
     /// Every plan file with its records (or why it does not load), newest first.
@@ -155,15 +167,7 @@ public struct RecordBook: Sendable {
     /// A plan with a result or a withdrawal is over, which the folder listings tell without
     /// reading it: a year of plans costs two listings, not a parse and a digest each.
     public func live(policy: ApplyPolicy, now: WallTime) throws -> [PlanRecords] {
-        func ids(_ folder: String) throws(RepositoryError) -> Set<String> {
-            Set(
-                try repository.list(folder, at: commit).compactMap { path in
-                    let name = path.split(separator: "/").last.map(String.init) ?? path
-                    return name.hasSuffix(".yaml") ? String(name.dropLast(5)) : nil
-                }
-            )
-        }
-        let over = try ids("applied").union(try ids("withdrawn"))
+        let over = try ids(in: "applied").union(try ids(in: "withdrawn"))
         let candidates = try planIDs().filter { !over.contains($0) }
         return candidates.compactMap { try? records($0) }
             .filter { PlanGate.state(of: $0, policy: policy, now: now).isLive }

@@ -20,10 +20,8 @@ extension Reconciler {
         let snapshot = try snapshot()
         let book = records(at: snapshot)
         var recovered: [Recovered] = []
-        for (_, loaded) in try book.all() {
-            guard let records = try? loaded.get(), let progress = records.inProgress, records.result == nil else {
-                continue
-            }
+        for records in try book.openApplies() {
+            guard let progress = records.inProgress else { continue }
             let plan = records.plan
             if progress.phase == .stopping {
                 recovered.append(try await recoverBeforeWrites(plan, progress, book: book))
