@@ -43,6 +43,8 @@ extension Reconciler {
         let planner = Planner(desired: state, today: today)
         var plans = planner.plan(fleet.observations)
 
+        // The live plans, read once: for an identical pending plan, supersession and auto-apply.
+        let live = try book.live(policy: state.applyPolicy, now: started)
         var files: [String: String] = [:]
         var planID: String?
         var planIsNew = false
@@ -55,7 +57,6 @@ extension Reconciler {
                 now: started,
                 toolVersion: toolVersion
             )
-            let live = try book.live(policy: state.applyPolicy, now: started)
             if let pending = live.first(where: { $0.plan.sameWork(as: document) }) {
                 planID = pending.plan.id
             } else {
@@ -63,9 +64,13 @@ extension Reconciler {
                     document.json,
                     header: "lvx plan; approve with `lvx approve \(document.id)`"
                 )
-                files.merge(try book.supersessions(by: document, policy: state.applyPolicy, now: started)) { _, new in
-                    new
-                }
+                let superseded = try book.supersessions(
+                    by: document,
+                    among: live,
+                    policy: state.applyPolicy,
+                    now: started
+                )
+                files.merge(superseded) { _, new in new }
                 planID = document.id
                 planIsNew = true
             }
@@ -75,7 +80,7 @@ extension Reconciler {
         var applied: ApplyResult?
         var applyStatus: ExitStatus?
         if state.applyPolicy.autoApplyApproved,
-            let approvedID = try book.newestApproved(policy: state.applyPolicy, now: started)
+            let approvedID = RecordBook.newestApproved(among: live, policy: state.applyPolicy, now: started)
         {
             notifier?.status("applying plan \(approvedID)")
             do {

@@ -177,7 +177,12 @@ public struct RecordBook: Sendable {
 
     /// The plan to apply when none is named: the newest approved, live one.
     public func newestApproved(policy: ApplyPolicy, now: WallTime) throws -> String? {
-        try live(policy: policy, now: now).first { records in
+        Self.newestApproved(among: try live(policy: policy, now: now), policy: policy, now: now)
+    }
+
+    /// Of `live` (as ``live(policy:now:)`` returns them), the newest approved plan.
+    public static func newestApproved(among live: [PlanRecords], policy: ApplyPolicy, now: WallTime) -> String? {
+        live.first { records in
             switch PlanGate.state(of: records, policy: policy, now: now) {
             case .approved, .refusedBeforeWrite: true
             default: false
@@ -188,8 +193,17 @@ public struct RecordBook: Sendable {
     /// The withdrawal records that mark the pending plans `document` replaces, to commit with it.
     public func supersessions(by document: PlanDocument, policy: ApplyPolicy, now: WallTime) throws -> [String: String]
     {
+        try supersessions(by: document, among: try live(policy: policy, now: now), policy: policy, now: now)
+    }
+
+    /// The same, among `live` plans already read.
+    public func supersessions(
+        by document: PlanDocument,
+        among live: [PlanRecords],
+        policy: ApplyPolicy,
+        now: WallTime
+    ) throws -> [String: String] {
         var files: [String: String] = [:]
-        let live = try live(policy: policy, now: now)
         for id in PlanGate.superseded(by: document, among: live, policy: policy, now: now) {
             let record = WithdrawalRecord(
                 planID: id,
