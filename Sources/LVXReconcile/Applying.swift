@@ -28,7 +28,7 @@ extension Reconciler {
             guard let result, result.outcome != .applied else { return nil }
             let evidence = "later writes were not sent; the evidence is in \(LifecyclePaths.result(plan.id))"
             guard result.outcome == .failed,
-                let failed = result.steps.first(where: { $0.ack != .notSent && !($0.ack == .accepted && $0.matched) }),
+                let failed = result.steps.first(where: \.failed),
                 failed.ack == .refused || (failed.ack == .accepted && failed.readBack != nil),
                 let step = plan.units.first(where: { $0.name == failed.unit })?.steps.first(where: {
                     $0.command == failed.command

@@ -172,7 +172,7 @@ public struct PlanApplier: Sendable {
                     if let live { mine.lastRead = live }
                     mine.outcomes.append(result)
                     // Stopped before it is told: whoever hears of the failure knows no write follows.
-                    if !(result.ack == .accepted && result.matched) {
+                    if !result.succeeded {
                         await stop.stop(.failed, "\(step.command) on '\(unit.name)': \(result.detail ?? "failed")")
                     }
                     progress(.stepDone(unit: unit.name, planned: step, outcome: result))

@@ -238,7 +238,7 @@ extension ApplyResult {
     }
 
     public var summary: Summary {
-        let failed = steps.first { $0.ack != .notSent && !($0.ack == .accepted && $0.matched) }
+        let failed = steps.first(where: \.failed)
         return Summary(
             outcome: outcome,
             finished: finished,

@@ -111,6 +111,12 @@ public struct StepOutcome: Sendable, Hashable {
         self.detail = detail
     }
 
+    /// Whether the write was acknowledged and read back with its values.
+    public var succeeded: Bool { ack == .accepted && matched }
+
+    /// Whether the step was tried (or may have been) and did not succeed.
+    public var failed: Bool { ack != .notSent && !succeeded }
+
     /// A step that was not sent because an earlier one failed or apply was interrupted.
     public static func notSent(unit: String, command: String) -> StepOutcome {
         StepOutcome(

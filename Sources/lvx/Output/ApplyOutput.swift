@@ -25,7 +25,7 @@ struct ApplyOutput: Sendable {
             if case .writing = step {} else { terminal.line(line) }
             notifier?.status(Self.describe(step, Terminal.plain))
             if case .stepDone(let unit, let planned, let outcome) = step {
-                let ok = outcome.ack == .accepted && outcome.matched
+                let ok = outcome.succeeded
                 let back = planned.changingKeys.compactMap { k in outcome.readBack?[k].map(k.format) }
                 logger?.log(
                     level: ok ? .info : .error,
@@ -54,7 +54,7 @@ struct ApplyOutput: Sendable {
             return "\(unit): step \(step)/\(of): \(planned.change) (\(planned.command))"
         case .stepDone(let unit, let planned, let outcome):
             let head = "\(unit): \(planned.change) (\(planned.command))"
-            if outcome.ack == .accepted && outcome.matched {
+            if outcome.succeeded {
                 let back = planned.changingKeys.compactMap { k in outcome.readBack?[k].map(k.format) }
                 return head + " " + t.paint("ok", .green) + ", read back " + back.joined(separator: ", ")
             }
