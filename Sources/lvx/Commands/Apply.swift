@@ -26,13 +26,15 @@ extension LVXCommand {
         func run() async throws {
             try await execute {
                 let notifier = SystemdNotifier()  // STATUS= lines under systemd; nothing otherwise
+                let git = try repository.open()
                 let reconciler = try Reconciler.real(
                     repository: repository,
+                    opened: git,
                     device: device,
                     trust: trust,
                     notifier: notifier
                 )
-                let lock = try RunLock.acquire(gitDirectory: try repository.open().gitDirectory, command: "lvx apply")
+                let lock = try RunLock.acquire(gitDirectory: git.gitDirectory, command: "lvx apply")
                 defer { lock.release() }
                 try await Recovery.run(reconciler)
                 let cancel = CancellationFlag.installSignalHandlers()

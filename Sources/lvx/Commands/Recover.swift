@@ -21,9 +21,10 @@ extension LVXCommand {
 
         func run() async throws {
             try await execute {
-                let reconciler = try Reconciler.real(repository: repository, device: device)
+                let git = try repository.open()
+                let reconciler = try Reconciler.real(repository: repository, opened: git, device: device)
                 let lock = try RunLock.acquire(
-                    gitDirectory: try repository.open().gitDirectory,
+                    gitDirectory: git.gitDirectory,
                     command: "lvx recover",
                     wait: lockWait
                 )

@@ -49,6 +49,7 @@ extension LVXCommand {
                 let git = try repository.open()
                 let reconciler = try Reconciler.real(
                     repository: repository,
+                    opened: git,
                     device: device,
                     trust: trust,
                     notifier: notifier

@@ -1,5 +1,6 @@
 import Foundation
 import LVXCore
+import LVXGit
 import LVXReconcile
 import LVXSystemd
 import LVXYAML
@@ -7,13 +8,16 @@ import LVXYAML
 extension Reconciler {
     /// The real parts: the git repository, libyaml, the PI18 transports, systemd over D-Bus, the
     /// wall clock, and sd_notify when under systemd.
+    ///
+    /// `opened` is the repository when the command already opened it for its lock.
     static func real(
         repository: RepositoryOptions,
+        opened: GitRepository? = nil,
         device: DeviceOptions? = nil,
         trust: TrustOptions? = nil,
         notifier: (any ServiceNotifier)? = nil
     ) throws -> Reconciler {
-        let git = try repository.open()
+        let git = try opened ?? repository.open()
         return Reconciler(
             repository: git,
             codec: YAMLCodec(),
