@@ -71,14 +71,7 @@ extension Reconciler {
                     )
                 }
             }
-            var restartError: String?
-            if !progress.stoppedServices.isEmpty {
-                do {
-                    try await services.start(progress.stoppedServices)
-                } catch let e {
-                    restartError = "could not start \(e.unit): \(e.message)"
-                }
-            }
+            let restartError = await services.startAgain(progress.stoppedServices)
             let result = ApplyResult(
                 planID: plan.id,
                 planDigest: plan.digest,
@@ -118,12 +111,7 @@ extension Reconciler {
         _ progress: ApplyingRecord,
         book: RecordBook
     ) async throws -> Recovered {
-        var restartError: String?
-        do {
-            try await services.start(progress.stoppedServices)
-        } catch let e {
-            restartError = "could not start \(e.unit): \(e.message)"
-        }
+        let restartError = await services.startAgain(progress.stoppedServices)
         var ended = progress
         ended.phase = .ended
         let refusal = RefusalRecord(

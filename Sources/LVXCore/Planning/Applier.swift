@@ -103,11 +103,7 @@ public struct PlanApplier: Sendable {
         var restartError: String?
         if !stopped.isEmpty {
             progress(.startingServices(stopped))
-            do {
-                try await services.start(stopped)
-            } catch let e {
-                restartError = "could not start \(e.unit): \(e.message)"
-            }
+            restartError = await services.startAgain(stopped)
         }
         guard var result else {
             return .refused(refusal ?? .nothingApproved, restartError: restartError)

@@ -11,6 +11,21 @@ public protocol ServiceManager: Sendable {
     func start(_ units: [String]) async throws(ServiceError)
 }
 
+extension ServiceManager {
+    /// Starts `units` again after an apply, whatever happened to it.
+    ///
+    /// - Returns: `nil` when they started (or there were none), else what failed, for the record.
+    public func startAgain(_ units: [String]) async -> String? {
+        guard !units.isEmpty else { return nil }
+        do {
+            try await start(units)
+            return nil
+        } catch {
+            return "could not start \(error.unit): \(error.message)"
+        }
+    }
+}
+
 /// A service-manager failure, naming the unit and the D-Bus error.
 public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     public var unit: String
