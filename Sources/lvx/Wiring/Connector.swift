@@ -1,8 +1,6 @@
-import Foundation
 import LVXCore
 import LVXPort
 import LVXReconcile
-import LVXSystemd
 
 /// Opens the desired units for the use cases: by `port:`, else by one discovery pass probing the
 /// hidraw nodes sd-device lists and the ports of `--port`/`LVX_PORTS` with `ID`.
@@ -25,13 +23,10 @@ struct PortConnector: UnitConnector {
 
     /// For commands without device options: standard timing, `LVX_PORTS` and sd-device.
     static var standard: PortConnector {
-        let env = ProcessInfo.processInfo.environment
-        return PortConnector(
+        PortConnector(
             timing: .standard,
-            candidates: (env["LVX_PORTS"] ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty },
-            enumerator: env["LVX_NO_HIDRAW_SCAN"] == nil ? HidrawEnumerator() : nil
+            candidates: DeviceOptions.candidates(),
+            enumerator: UnitResolver.hidrawEnumerator()
         )
     }
 

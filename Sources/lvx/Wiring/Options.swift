@@ -22,7 +22,10 @@ struct DeviceOptions: ParsableArguments {
     }
 
     /// Every extra candidate: `--port` values and `LVX_PORTS`, split on commas, empty entries dropped.
-    var extraCandidates: [String] {
+    var extraCandidates: [String] { Self.candidates(ports) }
+
+    /// `ports` and `LVX_PORTS`, split on commas, trimmed, empty entries dropped.
+    static func candidates(_ ports: [String] = []) -> [String] {
         let env = ProcessInfo.processInfo.environment["LVX_PORTS"] ?? ""
         return (ports + [env]).flatMap { $0.split(separator: ",") }.map {
             $0.trimmingCharacters(in: .whitespaces)

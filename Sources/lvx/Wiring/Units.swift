@@ -116,7 +116,10 @@ struct UnitResolver {
 
     /// The source of hidraw candidates: libsystemd's sd-device, unless `LVX_NO_HIDRAW_SCAN` is set
     /// (tests inject candidates through `LVX_PORTS` only).
-    func discoveryEnumerator() -> (any PortEnumerator)? {
+    func discoveryEnumerator() -> (any PortEnumerator)? { Self.hidrawEnumerator() }
+
+    /// libsystemd's sd-device, unless `LVX_NO_HIDRAW_SCAN` is set.
+    static func hidrawEnumerator() -> (any PortEnumerator)? {
         ProcessInfo.processInfo.environment["LVX_NO_HIDRAW_SCAN"] == nil ? HidrawEnumerator() : nil
     }
 
