@@ -16,6 +16,15 @@ final class Descriptor: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Closes the file behind the descriptor now, as a pulled cable would, and keeps the number
+    /// (pointing at `/dev/null`) until `deinit`, so no other thread ever sees it reused.
+    func hangUp() {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { return }
+        if dup2(null, fd) == fd { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        close(null)
+    }
+
     /// Makes reads and writes return EAGAIN instead of blocking.
     func setNonBlocking() throws(SimulatorError) {
         let flags = fcntl(fd, F_GETFL)

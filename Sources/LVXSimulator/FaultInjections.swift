@@ -17,6 +17,9 @@ public struct SimulatorError: Error, Sendable, Equatable, CustomStringConvertibl
 /// - `corrupt-crc=N`: corrupt the CRC of the next N replies.
 /// - `garbage=N`: send junk (random non-CR bytes and a stray CR-terminated junk frame) before the next N replies.
 /// - `hang-after=N`: answer N more requests, then never answer again (`hang-after=0`: hung now).
+/// - `unplug-after=N`: answer N more requests; the next one is not answered and the unit is unplugged:
+///   its device node goes away (uhid: the kernel removes `/dev/hidrawN`; pty and TCP: hung up), as
+///   when a USB cable is pulled during an exchange.
 /// - `ignore=KEY[,KEY]`: acknowledge setters for KEY with `^1` but keep the old value (a silent revert).
 /// - `refuse=KEY[,KEY]`: always answer `^0` to setters for KEY.
 /// - `mode=NN`: `MOD` reports NN.
@@ -30,6 +33,8 @@ public struct FaultInjections: Sendable, Hashable {
     public var garbageReplies = 0
     /// Requests still to answer before hanging; `nil` never hangs, 0 is hung.
     public var hangAfter: Int?
+    /// Requests still to answer before the unit is unplugged; `nil` never, 0 at the next request.
+    public var unplugAfter: Int?
     /// Keys whose setters are acknowledged but not honoured.
     public var ignoredKeys: Set<SettingKey> = []
     /// Keys whose setters are refused.
@@ -54,7 +59,7 @@ public struct FaultInjections: Sendable, Hashable {
         guard let eq = spec.firstIndex(of: "=") else {
             throw SimulatorError(
                 "fault '\(spec)' is not NAME=VALUE; use drop=N, corrupt-crc=N, garbage=N, "
-                    + "hang-after=N, ignore=KEY, refuse=KEY, mode=NN or fault=NN"
+                    + "hang-after=N, unplug-after=N, ignore=KEY, refuse=KEY, mode=NN or fault=NN"
             )
         }
         let name = String(spec[..<eq])
@@ -64,6 +69,7 @@ public struct FaultInjections: Sendable, Hashable {
         case "corrupt-crc": corruptReplies = try Self.count(value, spec)
         case "garbage": garbageReplies = try Self.count(value, spec)
         case "hang-after": hangAfter = try Self.count(value, spec)
+        case "unplug-after": unplugAfter = try Self.count(value, spec)
         case "ignore": ignoredKeys.formUnion(try Self.keys(value, spec))
         case "refuse": refusedKeys.formUnion(try Self.keys(value, spec))
         case "mode": mode = try Self.code(value, spec)
@@ -71,7 +77,7 @@ public struct FaultInjections: Sendable, Hashable {
         default:
             throw SimulatorError(
                 "fault '\(spec)': unknown kind '\(name)'; use drop, corrupt-crc, garbage, "
-                    + "hang-after, ignore, refuse, mode or fault"
+                    + "hang-after, unplug-after, ignore, refuse, mode or fault"
             )
         }
     }
@@ -83,6 +89,7 @@ public struct FaultInjections: Sendable, Hashable {
         if corruptReplies > 0 { out.append("corrupt-crc=\(corruptReplies)") }
         if garbageReplies > 0 { out.append("garbage=\(garbageReplies)") }
         if let hangAfter { out.append("hang-after=\(hangAfter)") }
+        if let unplugAfter { out.append("unplug-after=\(unplugAfter)") }
         for key in ignoredKeys.sorted() { out.append("ignore=\(key.rawValue)") }
         for key in refusedKeys.sorted() { out.append("refuse=\(key.rawValue)") }
         if let mode { out.append("mode=\(mode)") }

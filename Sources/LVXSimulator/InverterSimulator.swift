@@ -386,6 +386,7 @@ final class UnitEndpoint: Sendable {
                 if bytes.isEmpty && revents & Int16(POLLIN) == 0 { usleep(10_000) }
                 for frame in c.frames.append(bytes) {
                     guard let exchange = core.handle(frame, serial: serial, baud: baud) else { continue }
+                    if exchange.unplugs { return unplug(connections) }
                     transmit(exchange.output, requestBytes: frame.count, to: c, baud: baud)
                 }
             }
@@ -394,6 +395,17 @@ final class UnitEndpoint: Sendable {
                 connections.append(Connection(client, isSocket: true))
             }
         }
+    }
+
+    /// Takes the unit off the bus for good (`unplug-after`); the serving thread then ends.
+    ///
+    /// A uhid device is destroyed, so the kernel removes its hidraw node; a pty's controller and TCP
+    /// sockets are closed, so clients see a hang-up.
+    private func unplug(_ connections: [Connection]) {
+        if let uhid { return uhid.destroy() }
+        terminal?.controller.hangUp()
+        listener?.socket.hangUp()
+        for c in connections where c.isSocket { c.descriptor.hangUp() }
     }
 
     /// Sends the output like a UART at `baud`: the request's own bytes take their time first, then

@@ -6,7 +6,7 @@
 /// - KIND: `P` query, `S` setter, `?` unparseable frame.
 /// - PAYLOAD: the payload (`PIRI`, `MCHGV564,540`); `hex:` + the frame's bytes for `?`, or when the
 ///   payload holds a space; `-` when empty.
-/// - REPLY: `data`, `ack`, `nak`, `dropped`, `corrupt`, `hang`.
+/// - REPLY: `data`, `ack`, `nak`, `dropped`, `corrupt`, `hang`, `unplugged` (the unit went away instead).
 /// - WIRE: simulated wire seconds of the exchange, six decimals.
 /// - NOTE (optional, no spaces): why, e.g. `out-of-range`, `forbidden:PF`, `not-honoured:battery_type`,
 ///   `ignored:float_voltage`, `routed:SERIAL`, `garbage`, `no-crc`, `crc-00-sent-as-01` (several joined by commas).
@@ -26,6 +26,7 @@ public struct RequestLogEntry: Sendable, Hashable, CustomStringConvertible {
         case dropped
         case corrupt
         case hang
+        case unplugged
     }
 
     public var sequence: Int

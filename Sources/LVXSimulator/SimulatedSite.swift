@@ -11,6 +11,8 @@ public struct SimulatedExchange: Sendable, Hashable {
     public var entry: RequestLogEntry
     /// The serials of the units whose state changed (the receiver, and a routed setter's target).
     public var changed: [SerialNumber]
+    /// Whether the receiving unit is unplugged now (`unplug-after`): its endpoint must go away.
+    public var unplugs = false
 }
 
 /// Every simulated unit of one simulator, with the stack-wide rules and the request handling.
@@ -107,10 +109,13 @@ public struct SimulatedSite: Sendable, Hashable {
         var replyKind: RequestLogEntry.Reply
         var notes: [String] = []
 
-        if units[r].faults.isHung {
+        if units[r].faults.unplugAfter == 0 {
+            replyKind = .unplugged
+        } else if units[r].faults.isHung {
             replyKind = .hang
         } else {
             if let remaining = units[r].faults.hangAfter { units[r].faults.hangAfter = remaining - 1 }
+            if let remaining = units[r].faults.unplugAfter { units[r].faults.unplugAfter = remaining - 1 }
             var reply: [UInt8]
             switch parsed {
             case .success(let request):
@@ -170,7 +175,9 @@ public struct SimulatedSite: Sendable, Hashable {
             wireSeconds: wire,
             note: notes.isEmpty ? nil : notes.joined(separator: ",")
         )
-        return SimulatedExchange(output: output, entry: entry, changed: changed.sorted())
+        var exchange = SimulatedExchange(output: output, entry: entry, changed: changed.sorted())
+        exchange.unplugs = replyKind == .unplugged
+        return exchange
     }
 
     /// The result of one setter: whether it is acknowledged, why, and which unit changed.

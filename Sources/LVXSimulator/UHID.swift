@@ -250,5 +250,8 @@ final class UHIDDevice: Sendable {
         }
     }
 
-    deinit { descriptor.writeAll(UHIDProtocol.destroyEvent(), socket: false) }
+    /// Removes the device: the kernel deletes its hidraw node and fails the clients that hold it open.
+    func destroy() { descriptor.writeAll(UHIDProtocol.destroyEvent(), socket: false) }
+
+    deinit { destroy() }
 }

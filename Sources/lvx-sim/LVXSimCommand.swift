@@ -48,7 +48,10 @@ struct LVXSimCommand: ParsableCommand {
             replace generated units of the same serial or are added.
 
             Fault specs (--fault SERIAL:SPEC, repeatable): drop=N, corrupt-crc=N, \
-            garbage=N, hang-after=N, ignore=KEY, refuse=KEY, mode=NN, fault=NN.
+            garbage=N, hang-after=N, unplug-after=N, ignore=KEY, refuse=KEY, \
+            mode=NN, fault=NN. unplug-after=N answers N more requests, then the \
+            unit goes away as a pulled cable would: with uhid the kernel removes \
+            its hidraw node; a pty or TCP port hangs up.
 
             --set SERIAL:KEY=VALUE (repeatable) takes the twelve lvx setting keys \
             in lvx units (volts, amperes, choice names; any value the LCD could \

@@ -143,6 +143,30 @@ struct AgentTests {
         #expect(try repo.git("log", "-1", "--format=%s").contains("1 unreachable"))
     }
 
+    @Test("a unit unplugged in the middle of a run: a clear error for it, the other unit read, nothing lost")
+    func unpluggedMidRun() throws {
+        // The pty hangs up after the unit answered two requests of the run's read (a pulled cable).
+        let sim = try SimulatorProcess(["--site", "seeds", "--fault", "\(Self.unit2):unplug-after=2"])
+        let repo = try Self.site()
+        let history = try repo.git("rev-list", "HEAD")
+        let result = try lvx(["run", "--timeout", "0.5"], environment: Self.env(repo, sim))
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(sim.log(Self.unit2).contains { $0.contains(" unplugged ") }, "the unit went away mid-read")
+        #expect(sim.log(Self.unit2).filter { $0.contains(" data ") }.count == 2)
+        let node = String(sim.port(Self.unit2).drop { $0 != ":" }.dropFirst())
+        #expect(!FileManager.default.fileExists(atPath: node), "the pty hung up, so \(node) went away")
+        #expect(result.stderr.contains("lvx6048-2"), "the error names the unit: \(result)")
+        let dump = try repo.show("dumps/lvx6048-2.yaml")
+        #expect(dump.contains("reachable: false") && dump.contains("error:"), "\(dump)")
+        #expect(try repo.show("dumps/lvx6048-1.yaml").contains("reachable: true"))
+        #expect(try repo.git("log", "-1", "--format=%s").contains("1 unreachable"))
+        let after = try repo.git("rev-list", "HEAD")
+        #expect(
+            after.hasSuffix(history) && after.split(separator: "\n").count == history.split(separator: "\n").count + 1
+        )
+        _ = try repo.git("fsck", "--strict")
+    }
+
     @Test("an invalid desired state: errors logged, nothing read, nothing committed, exit 1")
     func invalid() throws {
         let sim = try SimulatorProcess(["--site", "seeds"])

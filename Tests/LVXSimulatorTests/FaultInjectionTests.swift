@@ -71,6 +71,19 @@ struct FaultInjectionTests {
         #expect(try exchange(&site, s, Frames.query("PI")).entry.reply == .hang)
     }
 
+    @Test("unplug-after=2 answers two more requests, then the unit goes away instead of answering")
+    func unplug() throws {
+        var site = try site("unplug-after=2")
+        for _ in 0..<2 {
+            let answered = try exchange(&site, s, Frames.query("PI"))
+            #expect(answered.output.count == 1 && !answered.unplugs)
+        }
+        let gone = try exchange(&site, s, Frames.setter("POP0"))
+        #expect(gone.unplugs && gone.output.isEmpty && gone.entry.reply == .unplugged)
+        #expect(site[s]?.value(.outputSourcePriority) == 1, "the request that met the pulled cable did nothing")
+        #expect(gone.entry.description.hasPrefix("3 S POP0 unplugged "))
+    }
+
     @Test("mode and fault overrides show in MOD and FWS")
     func overrides() throws {
         var site = try site("mode=06", "fault=86")
@@ -83,7 +96,7 @@ struct FaultInjectionTests {
     @Test(
         "specs round-trip and bad specs are explained",
         arguments: [
-            "drop=2", "corrupt-crc=1", "garbage=3", "hang-after=0", "ignore=float_voltage",
+            "drop=2", "corrupt-crc=1", "garbage=3", "hang-after=0", "unplug-after=4", "ignore=float_voltage",
             "refuse=max_charging_current",
             "mode=06", "fault=71",
         ]
