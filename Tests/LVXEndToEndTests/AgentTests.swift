@@ -619,6 +619,18 @@ struct AgentTests {
         #expect(text.contains("lvx_unit_reachable{unit=\"lvx6048-2\",serial=\"96142408100255\"} 1\n"))
         #expect(text.contains("lvx_plan_pending 1\n"))
     }
+
+    @Test("a metrics file that cannot be written is a warning: the pass is committed and its status stands")
+    func metricsUnwritable() throws {
+        let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=53.5"])
+        let repo = try Self.site()
+        let before = try Self.commitCount(repo)
+        let file = "/nonexistent-\(UUID())/node-exporter/lvx.prom"
+        let result = try lvx(["run", "--metrics-file", file], environment: Self.env(repo, sim))
+        #expect(result.exitCode == 2, "drift, as without the flag: \(result)")
+        #expect(result.stderr.contains("metrics not written: cannot write '\(file)'"), "\(result)")
+        #expect(try Self.commitCount(repo) == before + 1)
+    }
 }
 
 /// Collects command results from several threads.

@@ -85,7 +85,7 @@ extension LVXCommand {
                 )
                 if upstream != .noUpstream { Upstream.push(git, logger: logger) }
                 Upstream.packIfNeeded(git, threshold: packThreshold, logger: logger)
-                if let metricsFile { try writeAtomically(report.summary.metrics, to: metricsFile) }
+                if let metricsFile { writeMetrics(report.summary.metrics, to: metricsFile, logger: logger) }
                 logger.info("run finished", metadata: ["LVX_EXIT": "\(report.status.rawValue)"])
                 return report.status
             }
@@ -138,6 +138,21 @@ enum Upstream {
                 logger.warning("packing failed: \(error.description)")
             }
         }
+    }
+}
+
+/// Writes the metrics textfile, warning when it cannot.
+///
+/// The pass has been committed by then, so a failure is a warning, not the run's result: a host without node_exporter has no textfile directory, and the packaged unit
+/// names one.
+private func writeMetrics(_ text: String, to path: String, logger: Logger) {
+    do {
+        try writeAtomically(text, to: path)
+    } catch {
+        let reason = (error as? CLIError)?.message ?? "\(error)"
+        logger.warning(
+            "metrics not written: \(reason); create the directory (node_exporter's textfile collector) or drop --metrics-file"
+        )
     }
 }
 
