@@ -1,10 +1,11 @@
 # lvx: build, test and demo on a fresh Debian machine with Swift.
 #   make demo   install missing packages, build, run the review cycle on simulated inverters
-#   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop)
+#   make test   install missing packages, build, run every test (unit, simulator, pty, end-to-end, interop),
+#               then deb-check and system-test
 #   make deb    build lvx_VERSION_ARCH.deb and lvx-sim_VERSION_ARCH.deb in .build-deb/ (packaging/build-deb.sh)
 #   make deb-check  make deb, then lintian (failing on errors) and the packages' contents
-#   make system-test  build a static release, boot a Debian 12 VM (qemu) and run the scenarios on real
-#               systemd, udev, journald, D-Bus and polkit with simulated inverters on /dev/uhid (root)
+#   make system-test  make deb, boot a Debian 12 VM (qemu), apt install the packages and run the scenarios
+#               on real systemd, udev, journald, D-Bus and polkit with simulated inverters on /dev/uhid
 
 SWIFT       ?= swift
 APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
@@ -53,6 +54,7 @@ boundaries:
 test: deps boundaries lint
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) --no-print-directory deb-check system-test
 
 demo: build
 	@bash scripts/demo.sh
@@ -70,17 +72,15 @@ deb-check: deb
 	$(call apt_install,lintian)
 	bash packaging/check-deb.sh
 
-# The system test (system-test/README.md). The image is cached in .build-vm/ and rebuilt only when
-# system-test/build-image.sh, packages.txt or files/ change.
+# The system test (system-test/README.md): the packages of `make deb`, installed in a VM. The image
+# is cached in .build-vm/ and rebuilt only when system-test/build-image.sh, packages.txt or files/ change.
 VM_PACKAGES = qemu-system-x86 mmdebstrap
-VM_SCRATCH  = .build-vm-swift
 
 system-test-deps: deps
 	$(call apt_install,$(VM_PACKAGES))
 
-system-test: system-test-deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(VM_SCRATCH)
-	$(SUDO) env LVX_BIN_DIR=$(VM_SCRATCH)/release sh system-test/run.sh
+system-test: system-test-deps deb
+	$(SUDO) env LVX_DEB_DIR=.build-deb sh system-test/run.sh
 
 clean:
-	rm -rf .build .build-deb .build-vm .build-vm-swift .venv-powermon
+	rm -rf .build .build-deb .build-vm .venv-powermon

@@ -29,10 +29,12 @@ date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 # The manual pages, from argument-parser's generate-manual plugin, which reads each command's
 # --experimental-dump-help. The plugin builds the package itself, and `swift package` takes no
 # --static-swift-stdlib, so a release build by the plugin would replace the static one below (and
-# each would recompile everything). It builds in debug instead, in $SCRATCH/debug: the help is the same.
+# each would recompile everything). It builds in debug instead, in .build (MANUAL_SCRATCH), where
+# `make test` has already built it: the help is the same.
+MANUAL_SCRATCH=${MANUAL_SCRATCH:-.build}
 mkdir -p "$SCRATCH"
 echo "deb: generating the manual pages"
-"$SWIFT" package --scratch-path "$SCRATCH" plugin generate-manual --configuration debug \
+"$SWIFT" package --scratch-path "$MANUAL_SCRATCH" plugin generate-manual --configuration debug \
     --date "$date" --section 1 --authors "the lvx authors" >"$SCRATCH/generate-manual.log" 2>&1 ||
     { cat "$SCRATCH/generate-manual.log" >&2; exit 1; }
 build=("$SWIFT" build -c release --static-swift-stdlib --scratch-path "$SCRATCH")
@@ -50,7 +52,7 @@ done
 # (mdoc's .Pp; groff warns about an empty line).
 manual() {
     local page
-    page=$(find "$SCRATCH/plugins" -path "*GenerateManual*" -name "$1.1" | head -1)
+    page=$(find "$MANUAL_SCRATCH/plugins" -path "*GenerateManual*" -name "$1.1" | head -1)
     [ -n "$page" ] || { echo "deb: generate-manual wrote no $1.1; see $SCRATCH/generate-manual.log" >&2; exit 1; }
     sed 's/^$/.Pp/' "$page" >"$SCRATCH/$1.1"
     echo "$SCRATCH/$1.1"

@@ -1,13 +1,13 @@
 #!/bin/sh
 # The system test: boot a Debian 12 VM under qemu, run the scenarios in it, print the results.
-# usage: system-test/run.sh   (from the repository root, as root; `make system-test` builds first)
-# env: LVX_BIN_DIR  the binaries under test (default .build-vm-swift/release: lvx, lvx-sim)
+# usage: system-test/run.sh   (from the repository root, as root; `make system-test` builds the packages first)
+# env: LVX_DEB_DIR  the packages under test, lvx_*.deb and lvx-sim_*.deb (default .build-deb)
 #      VM_TIMEOUT   hard limit for the boot and the scenarios, seconds (default 600)
 #      VM_ACCEL     kvm or tcg (default: kvm only where /sys/module/kvm_intel or kvm_amd exists)
 # Exit status: 0 when every check passed; 1 on a failed check, a timeout or missing results.
 set -eu
 ROOT=$(pwd); ST=$ROOT/system-test; CACHE=$ROOT/.build-vm
-BIN=${LVX_BIN_DIR:-$ROOT/.build-vm-swift/release}
+DEBS=${LVX_DEB_DIR:-$ROOT/.build-deb}
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -15,8 +15,9 @@ if ! command -v qemu-system-x86_64 >/dev/null || ! command -v mmdebstrap >/dev/n
   echo "######## system-test SKIPPED: qemu-system-x86_64 or mmdebstrap is missing (apt-get install qemu-system-x86 mmdebstrap) ########"
   exit 0
 fi
-for b in lvx lvx-sim; do
-  [ -x "$BIN/$b" ] || { echo "system-test: $BIN/$b is missing; build it first (make system-test does)"; exit 1; }
+for p in lvx lvx-sim; do
+  [ "$(ls "$DEBS"/${p}_*.deb 2>/dev/null | wc -l)" = 1 ] ||
+    { echo "system-test: expected one $DEBS/${p}_*.deb; build the packages first (make system-test does)"; exit 1; }
 done
 
 # 1. The image, rebuilt only when its inputs change.
@@ -35,10 +36,10 @@ else
   echo "system-test: using the cached VM image $KEY"
 fi
 
-# 2. The share: binaries, scenarios, examples in; results out.
-SHARE=$CACHE/share; rm -rf "$SHARE"; mkdir -p "$SHARE/bin" "$SHARE/out"
-for b in lvx lvx-sim; do cp -l "$BIN/$b" "$SHARE/bin/" 2>/dev/null || cp "$BIN/$b" "$SHARE/bin/"; done
-cp -r "$ST/scenarios" "$ROOT/examples" "$SHARE/"
+# 2. The share: the packages and the scenarios in; results out.
+SHARE=$CACHE/share; rm -rf "$SHARE"; mkdir -p "$SHARE/debs" "$SHARE/out"
+cp "$DEBS"/lvx_*.deb "$DEBS"/lvx-sim_*.deb "$SHARE/debs/"
+cp -r "$ST/scenarios" "$SHARE/"
 
 # 3. Boot under a hard timeout.
 ACCEL=${VM_ACCEL:-tcg}

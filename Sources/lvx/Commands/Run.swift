@@ -158,9 +158,15 @@ private func writeMetrics(_ text: String, to path: String, logger: Logger) {
 
 /// Writes `text` to `path` through a temporary file and a rename, so readers never see half a file.
 func writeAtomically(_ text: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw CLIError("cannot write '\(path)': there is no directory \(directory)")
+        }
         throw CLIError("cannot write '\(path)': \(error.localizedDescription)")
     }
 }
