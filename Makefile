@@ -8,12 +8,12 @@
 #               on real systemd, udev, journald, D-Bus and polkit with simulated inverters on /dev/uhid
 
 SWIFT       ?= swift
-APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client
+APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client prometheus
 DEB_PACKAGES = dpkg-dev binutils
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
 
-.PHONY: all deps build test lint boundaries demo bench deb deb-check clean system-test system-test-deps
+.PHONY: all deps build test lint boundaries monitoring demo bench deb deb-check clean system-test system-test-deps
 
 all: build
 
@@ -51,7 +51,11 @@ boundaries:
 	if [ -n "$$hits" ]; then echo "boundary: lvx must not depend on the simulator: $$hits"; bad=1; fi; \
 	exit $$bad
 
-test: deps boundaries lint
+# The Prometheus rules (promtool check and test) and the Grafana dashboard, against the metrics lvx writes.
+monitoring: deps
+	@bash scripts/check-monitoring.sh
+
+test: deps boundaries lint monitoring
 	$(SWIFT) build
 	$(SWIFT) test
 	$(MAKE) --no-print-directory deb-check system-test

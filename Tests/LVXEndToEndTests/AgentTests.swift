@@ -618,6 +618,9 @@ struct AgentTests {
         #expect(text.contains("lvx_unit_drifted_settings{unit=\"lvx6048-1\",serial=\"96142109100037\"} 1\n"))
         #expect(text.contains("lvx_unit_reachable{unit=\"lvx6048-2\",serial=\"96142408100255\"} 1\n"))
         #expect(text.contains("lvx_plan_pending 1\n"))
+        // Prometheus's own linter for the exposition format (`make deps` installs promtool).
+        let lint = try runCommand("/bin/sh", ["-c", "promtool check metrics < '\(file)'"])
+        #expect(lint.exitCode == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty, "\(lint)")
     }
 
     @Test("a metrics file that cannot be written is a warning: the pass is committed and its status stands")
