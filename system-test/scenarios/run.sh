@@ -114,10 +114,11 @@ check "run: the pass committed dumps of both units to the repository" \
 as_lvx git clone -q "$REPO" "$WORK"
 sed -i 's/^\(float_voltage:\) *[0-9.]*/\1 54.2/' "$WORK"/profiles/*.yaml
 sed -i 's/^\(  stop_units:\) \[\]/\1 [powermon.service]/' "$WORK/lvx.yaml"
+sed -i 's/^\(  auto_apply_approved:\) false/\1 true/' "$WORK/lvx.yaml"
 git -C "$WORK" diff --stat
 OLD=$(invocation)
 check "push: a profile change is accepted by the pre-receive hook (lvx validate)" \
-  bash -o pipefail -c "cd $WORK && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.2, stop powermon' && \
+  bash -o pipefail -c "cd $WORK && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.2, stop powermon, auto-apply' && \
          runuser -u lvx -- git push origin HEAD 2>&1 | tee '$OUT/push.txt'"
 check "push: the post-receive hook starts lvx-run.service (polkit lets lvx start it)" wait_run "$OLD"
 journalctl -u lvx-run.service -o json --no-pager > "$OUT/lvx-run-journal.json"
@@ -128,25 +129,31 @@ check "run: drift ends the pass with exit 2, not a failure (SuccessExitStatus=2)
 PLAN=$(journalctl -u lvx-run.service -o json --no-pager | sed -n 's/.*"LVX_PLAN_ID":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
 echo "plan: $PLAN"
 
-# --- apply as lvx: powermon.service stopped and started over D-Bus through polkit ---------------
+# --- the next run applies the approved plan: powermon.service stopped and started through polkit --
 systemctl start powermon.service
 PM=$(systemctl show -p InvocationID --value powermon.service)
+check "apply: powermon.service (the stand-in) holds both units' hidraw nodes open" \
+  bash -c "ls -l /proc/\$(systemctl show -p MainPID --value powermon.service)/fd | tee '$OUT/powermon-fds.txt' | grep -q '$N1' && grep -q '$N2' '$OUT/powermon-fds.txt'"
 check "apply: lvx approve of the plan as lvx" as_lvx lvx approve "$PLAN" --repo "$REPO"
-check "apply: lvx apply as lvx writes the units" bash -o pipefail -c "cd /var/lib/lvx && runuser -u lvx -- lvx apply $PLAN --repo $REPO 2>&1 | tee '$OUT/apply.txt'"
-check "apply: powermon.service was stopped and started again (a new invocation, active)" \
+OLD=$(invocation); systemctl start --no-block lvx-run.service
+check "apply: the next run (auto_apply_approved) applies the plan" wait_run "$OLD"
+check "apply: that run ends with success" bash -c "systemctl show -p Result --value lvx-run.service | grep -qx success"
+journalctl _SYSTEMD_INVOCATION_ID=$(invocation) -o json --no-pager > "$OUT/apply-run-journal.json"
+check "apply: each write is in the journal with LVX_COMMAND and the value read back (LVX_READ_BACK)" \
+  bash -c "grep '\"LVX_COMMAND\":\"MCHGV' '$OUT/apply-run-journal.json' | grep -q '\"LVX_READ_BACK\":\"54.2\"'"
+check "apply: powermon.service was stopped and started again as lvx through polkit (a new invocation, active)" \
   bash -c "systemctl is-active powermon.service && [ \"\$(systemctl show -p InvocationID --value powermon.service)\" != '$PM' ]"
 check "apply: the simulated units hold float_voltage 54.2" \
   bash -c "grep -q '\"float_voltage\" *: *54.2' $SIM/$S1.json && grep -q '\"float_voltage\" *: *54.2' $SIM/$S2.json"
-check "apply: the applied record is committed" bash -c "git --git-dir=$REPO log --name-only --format=%s | grep -q '^applied/'"
+check "apply: the applied record is committed" bash -c "git --git-dir=$REPO show HEAD:applied/$PLAN.yaml > /dev/null"
 
 # --- kill -9 mid-apply: ExecStopPost= recovery restarts powermon and git records the writes ------
 # The line at the real 2400 baud (about 0.1 s an exchange) so the apply is still going when it is killed.
 stop_sim; OLD=$(invocation); BAUD=2400 start_sim; N1=$(node_of $S1); N2=$(node_of $S2); wait_run "$OLD"
 as_lvx git -C "$WORK" pull -q --ff-only   # lvx's own commits since the first push
 sed -i 's/^\(float_voltage:\) *[0-9.]*/\1 54.4/' "$WORK"/profiles/*.yaml
-sed -i 's/^\(  auto_apply_approved:\) false/\1 true/' "$WORK/lvx.yaml"
 OLD=$(invocation)
-(cd "$WORK" && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.4, auto-apply' && \
+(cd "$WORK" && runuser -u lvx -- git -c user.name=Test -c user.email=test@lvxtest commit -qam 'float 54.4' && \
   runuser -u lvx -- git push -q origin HEAD) 2>&1
 wait_run "$OLD"
 PLAN2=$(journalctl _SYSTEMD_INVOCATION_ID=$(invocation) -o json --no-pager | sed -n 's/.*"LVX_PLAN_ID":"\([0-9a-f]*\)".*/\1/p' | tail -n 1)
