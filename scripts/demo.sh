@@ -9,7 +9,12 @@ SIM="$PWD/$BIN/lvx-sim"
 BAUD=${LVX_DEMO_BAUD:-2400}
 work=$(mktemp -d /tmp/lvx-demo.XXXXXX)
 sim_pid=""
-cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cabin_pid=""
+cleanup() {
+    for pid in $sim_pid $cabin_pid; do kill "$pid" 2>/dev/null; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
 trap cleanup EXIT
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; set +e; "$@"; local rc=$?; set -e; echo "(exit $rc)"; }
@@ -99,3 +104,24 @@ run "$LVX" run                     # in sync
 run "$LVX" history lvx6048-1 --changes-only
 say git log --oneline "(hub)"
 git -C "$hub" log --oneline | head -12
+
+# A fleet: the seeds' site ("home") and a one-unit cabin share one upstream, a branch each.
+printf '\n\033[1m== fleet: two sites, one upstream, a branch each ==\033[0m\n'
+fleet="$work/fleet.git"
+git init -q --bare "$fleet"
+"$SIM" --units 1 --baud 0 --set 96100000000001:float_voltage=53.5 --state-dir "$work/cabin-sim" \
+    --ports-file "$work/cabin.ports" >/dev/null 2>"$work/cabin-sim.err" &
+cabin_pid=$!
+for _ in $(seq 100); do [ -s "$work/cabin.ports" ] && break; sleep 0.1; done
+cabin_ports=$(cut -d' ' -f2 "$work/cabin.ports" | paste -sd, -)
+run "$LVX" init "$work/home.git" --bare --site home --upstream "$fleet" --from-live
+LVX_PORTS=$cabin_ports run "$LVX" init "$work/cabin.git" --bare --site cabin --upstream "$fleet" --from-live
+# Someone wants the cabin's float at 54.0 V and pushes it to the cabin's branch of the upstream.
+$G clone -q -b sites/cabin "$fleet" "$work/cabin-laptop"
+sed -i 's/^float_voltage: .*/float_voltage: 54.0/' "$work/cabin-laptop"/profiles/*.yaml
+$G -C "$work/cabin-laptop" commit -qam "cabin: float 54.0 V"
+run $G -C "$work/cabin-laptop" push -q
+run "$LVX" run --repo "$work/home.git"
+LVX_PORTS=$cabin_ports run "$LVX" run --repo "$work/cabin.git"
+run "$LVX" fleet status "$fleet" --cache "$work/fleet-cache"
+run "$LVX" fleet plans "$fleet" --cache "$work/fleet-cache"

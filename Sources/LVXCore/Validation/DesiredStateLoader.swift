@@ -4,6 +4,12 @@
 /// reports every problem it finds, each at the offending node's location, rather than stopping at
 /// the first one.
 public enum DesiredStateLoader {
+    /// Whether `name` can name a fleet site (its branch is `sites/NAME`): ASCII letters, digits,
+    /// `.`, `_` and `-`, starting with a letter or digit, at most 64 characters.
+    public static func isSiteName(_ name: String) -> Bool {
+        TextFormats.isSimpleName(name) && !name.hasSuffix(".lock")
+    }
+
     /// The site file's path: `lvx.yaml` at the repository root.
     public static let siteFile = "lvx.yaml"
     /// The folder that holds `NAME.yaml` profiles.
@@ -97,6 +103,7 @@ private struct SiteDecoder {
     init(today: CivilDate) { self.today = today }
 
     static let siteKeys = ["site", "units", "stacks", "tolerances", "accept", "apply"]
+
     static let unitKeys = ["name", "profile", "port", "tolerances", "parallel_index"]
     static let acceptKeys = ["unit", "key", "value", "reason", "until"]
     static let applyKeys = [

@@ -21,6 +21,8 @@ extension LVXCommand {
                 The hooks find lvx when they run: $LVX_BIN, else lvx on PATH, else /usr/bin/lvx, else the lvx that ran lvx init. So moving or upgrading lvx does not break pushes; when none of them is there, the push is rejected with "the lvx command is not installed on the hub".
 
                 To protect a repository that an older lvx init made, or to refresh its hooks, run `lvx init --hooks DIR`: it installs the hooks and the two settings in the existing repository DIR (bare or not) and leaves its content alone.
+
+                A site of a fleet (several sites sharing one upstream, see lvx fleet): `lvx init DIR --bare --site NAME --upstream URL` makes the repository on branch sites/NAME with `site: NAME`, sets URL as its upstream (remote origin) and pushes the first commit there. If the upstream already has sites/NAME (the site is being set up again), the repository takes that branch as it is instead. Each lvx run then fetches the branch, fast-forwards to what people pushed, and pushes its own commits back; it never merges and never pushes another site's branch.
                 """
         )
 
@@ -32,6 +34,10 @@ extension LVXCommand {
                 "Only install the hooks and the receive.deny* settings in the existing repository DIR (bare or not), leaving its content alone."
         )
         var hooks = false
+        @Option(help: ArgumentHelp("Make this a fleet site: branch sites/NAME, site: NAME.", valueName: "name"))
+        var site: String?
+        @Option(help: ArgumentHelp("The fleet's upstream repository, with --site.", valueName: "url"))
+        var upstream: String?
         @OptionGroup var device: DeviceOptions
 
         func run() async throws {
@@ -42,20 +48,33 @@ extension LVXCommand {
                 ) {
                     throw CLIError("'\(dir)' already holds a git repository", hint: "choose a new directory")
                 }
-                let files = fromLive ? try await liveFiles() : Templates.files
+                let fleet = try fleetSite()
                 let repository: GitRepository
                 do {
-                    repository = try GitRepository.initialize(path: dir, bare: bare)
+                    repository = try GitRepository.initialize(
+                        path: dir,
+                        bare: bare,
+                        branch: fleet.map { GitRepository.siteBranchPrefix + $0.site } ?? "main"
+                    )
                 } catch {
                     throw CLIError("cannot create a repository at '\(dir)': \(error)")
                 }
-                _ = try RecordFiles.commit(
-                    files,
-                    message: fromLive
-                        ? "lvx init: desired state imported from the live units" : "lvx init: desired-state template",
-                    to: repository,
-                    clock: SystemClock()
-                )
+                var adopted = false
+                if let fleet { adopted = try joinFleet(repository, fleet) }
+                var files: [String: String] = [:]
+                if !adopted {
+                    files = fromLive ? try await liveFiles() : Templates.files
+                    if let fleet { files["lvx.yaml"] = Templates.naming(files["lvx.yaml"] ?? "", site: fleet.site) }
+                    _ = try RecordFiles.commit(
+                        files,
+                        message: fromLive
+                            ? "lvx init: desired state imported from the live units"
+                            : "lvx init: desired-state template",
+                        to: repository,
+                        clock: SystemClock()
+                    )
+                    if let fleet { try publish(repository, fleet) }
+                }
                 try Templates.installHooks(gitDirectory: repository.gitDirectory, lvx: Self.executablePath())
                 do {
                     try repository.refuseHistoryRewrites()
@@ -64,13 +83,66 @@ extension LVXCommand {
                         "cannot set receive.denyNonFastForwards and receive.denyDeletes in '\(dir)': \(error)"
                     )
                 }
+                let content =
+                    adopted
+                    ? "the upstream's sites/\(fleet?.site ?? "")" : "\(files.count) file(s)"
                 Terminal.standardOutput.line(
-                    "created \(bare ? "bare " : "")repository \(dir) with \(files.count) file(s); hooks: pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service)"
+                    "created \(bare ? "bare " : "")repository \(dir) with \(content); hooks: pre-receive (no force-push, branch deletion or pushed lvx records; lvx validate), post-receive (lvx-run.service)"
                 )
+                if let fleet {
+                    Terminal.standardOutput.line(
+                        "fleet site \(fleet.site): branch sites/\(fleet.site) \(adopted ? "taken from" : "pushed to") \(fleet.upstream); lvx run fetches and pushes it"
+                    )
+                }
                 Terminal.standardOutput.line(
                     "approvals count only when signed by a key pinned on this host: add 'PRINCIPAL KEY' lines to \(TrustOptions.defaultAllowedSigners) (Docs/Operations.md, Signed approvals)"
                 )
                 return .success
+            }
+        }
+
+        /// The fleet site asked for with `--site NAME --upstream URL`, checked; `nil` without them.
+        func fleetSite() throws -> (site: String, upstream: String)? {
+            switch (site, upstream) {
+            case (nil, nil): return nil
+            case (let site?, let upstream?):
+                guard DesiredStateLoader.isSiteName(site) else {
+                    throw CLIError(
+                        "--site '\(site)' is not a site name",
+                        hint: "use letters, digits, '.', '_' and '-', starting with a letter or digit",
+                        status: .usage
+                    )
+                }
+                return (site, upstream)
+            default:
+                throw CLIError("--site and --upstream go together", hint: "give both, or neither", status: .usage)
+            }
+        }
+
+        /// Sets the fleet's upstream and, when it already has this site's branch, takes it.
+        func joinFleet(_ repository: GitRepository, _ fleet: (site: String, upstream: String)) throws -> Bool {
+            do {
+                try repository.setUpstream(remote: "origin", url: fleet.upstream)
+                guard try repository.upstreamHasBranch() else { return false }
+                _ = try repository.syncFromUpstream()
+                return true
+            } catch {
+                throw CLIError(
+                    "cannot reach the fleet's upstream \(fleet.upstream): \(error)",
+                    hint: "check the URL and that git can reach it; remove \(dir) before trying again"
+                )
+            }
+        }
+
+        /// Pushes the site's first commit to the fleet's upstream.
+        func publish(_ repository: GitRepository, _ fleet: (site: String, upstream: String)) throws {
+            do {
+                _ = try repository.pushToUpstream()
+            } catch {
+                throw CLIError(
+                    "cannot push sites/\(fleet.site) to \(fleet.upstream): \(error)",
+                    hint: "the repository is made; push it later with git push, or remove \(dir) and try again"
+                )
             }
         }
 
@@ -164,6 +236,13 @@ enum Templates {
           auto_apply_approved: false
 
         """
+    }
+
+    /// The site file with its `site:` line naming `site`.
+    static func naming(_ siteFile: String, site: String) -> String {
+        siteFile.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasPrefix("site: ") ? "site: \(site)" : String($0)
+        }.joined(separator: "\n")
     }
 
     static var files: [String: String] {

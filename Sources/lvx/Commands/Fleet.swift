@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import LVXCore
+import LVXGit
+import LVXReconcile
+import LVXSSH
+import LVXYAML
+
+extension LVXCommand {
+    /// `lvx fleet status|plans UPSTREAM`: every site sharing one upstream, one branch each.
+    struct Fleet: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every site of a fleet that shares one upstream: their status, and the plans waiting.",
+            discussion: """
+                A fleet is one upstream repository with one branch per site, sites/NAME (lvx init --site NAME --upstream URL makes a site's branch and pushes it). Each site's agent fetches its own branch, runs, and pushes its run commit to it, so sites never write to each other's branch, and people change a site by pushing to its branch. lvx fleet fetches every sites/* branch into a local mirror ($XDG_CACHE_HOME/lvx/fleet, or --cache) and reads what the agents committed: runs/last.yaml, the plans and their records. It reads no inverter and writes nothing upstream.
+                """,
+            subcommands: [FleetStatus.self, FleetPlans.self]
+        )
+    }
+
+    /// `lvx fleet status UPSTREAM`.
+    struct FleetStatus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "One row per site: last run, units answering, drift, faults, the pending plan, the last apply.",
+            discussion: """
+                A site whose last run finished more than --late-after timer periods ago is late. Exit 0 when every site is in sync, 2 when any has drift or a pending plan, 1 when any is late, has a unit that did not answer, or has no readable run.
+                """
+        )
+
+        @OptionGroup var fleet: FleetOptions
+        @Option(help: ArgumentHelp("The agents' timer period (lvx-run.timer: 15m).", valueName: "duration"))
+        var period = "15m"
+        @Option(help: ArgumentHelp("A site is late after this many periods without a run.", valueName: "n"))
+        var lateAfter = 3
+        @Flag(help: "Print one JSON array, an object per site.") var json = false
+
+        func run() async throws {
+            try await execute {
+                guard let seconds = FleetText.seconds(period), seconds > 0 else {
+                    throw CLIError(
+                        "--period '\(period)' is not a duration",
+                        hint: "use one like 15m or 1h",
+                        status: .usage
+                    )
+                }
+                guard lateAfter > 0 else {
+                    throw CLIError("--late-after must be at least 1", status: .usage)
+                }
+                let policy = FleetPolicy(periodSeconds: seconds, latePeriods: lateAfter)
+                let (view, branches) = try fleet.open()
+                let sites = branches.map { view.status(site: $0.site, tip: $0.tip) }
+                let text = FleetText(now: view.clock.now(), policy: policy)
+                Terminal.standardOutput.write(json ? text.statusJSON(sites).text + "\n" : text.status(sites))
+                return FleetVerdict.exitStatus(sites, now: view.clock.now(), policy: policy)
+            }
+        }
+    }
+
+    /// `lvx fleet plans UPSTREAM`.
+    struct FleetPlans: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plans",
+            abstract: "Every plan waiting at any site (approval, apply, or stale), the longest waiting first.",
+            discussion: """
+                Exit 0 when no plan waits, 2 when any does. Approve a plan in a clone of its site's branch (git clone -b sites/NAME UPSTREAM), with lvx approve PLAN_ID, then push.
+                """
+        )
+
+        @OptionGroup var fleet: FleetOptions
+        @Flag(help: "Print one JSON array, an object per plan.") var json = false
+
+        func run() async throws {
+            try await execute {
+                let (view, branches) = try fleet.open()
+                var plans: [FleetPlan] = []
+                for branch in branches {
+                    do {
+                        plans += try view.plans(site: branch.site, tip: branch.tip).filter(\.isPending)
+                    } catch {
+                        Terminal.standardError.warning("\(branch.site): its plans cannot be read: \(error)")
+                    }
+                }
+                plans.sort { $0.created < $1.created }
+                let text = FleetText(now: view.clock.now(), policy: FleetPolicy())
+                Terminal.standardOutput.write(json ? text.plansJSON(plans).text + "\n" : text.plans(plans))
+                return plans.isEmpty ? .success : .changes
+            }
+        }
+    }
+}
+
+/// The upstream of a fleet and the local mirror lvx fleet reads it through.
+struct FleetOptions: ParsableArguments {
+    @Argument(help: "The fleet's upstream repository: a URL or a path git can fetch from.")
+    var upstream: String
+
+    @Option(
+        help: ArgumentHelp(
+            "The local mirror of the upstream's site branches (default: $XDG_CACHE_HOME/lvx/fleet/HASH).",
+            valueName: "dir"
+        )
+    )
+    var cache: String?
+
+    @OptionGroup var trust: TrustOptions
+
+    /// The upstream as libgit2 fetches it: a local path made absolute, a URL as given.
+    var source: String {
+        if upstream.contains("://") || upstream.contains("@") { return upstream }
+        return URL(fileURLWithPath: upstream).standardizedFileURL.path
+    }
+
+    /// The mirror directory for this upstream.
+    var mirrorPath: String {
+        if let cache { return cache }
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
+        return "\(base)/lvx/fleet/\(SHA256.hex(source).prefix(16))"
+    }
+
+    /// Fetches the site branches into the mirror and returns the view over them, with the branches.
+    func open() throws -> (FleetView, [SiteBranch]) {
+        let path = mirrorPath
+        let mirror: GitRepository
+        do {
+            if FileManager.default.fileExists(atPath: path + "/HEAD") {
+                mirror = try GitRepository.open(path: path)
+            } else {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                mirror = try GitRepository.initialize(path: path, bare: true)
+            }
+        } catch {
+            throw CLIError("cannot open the fleet mirror at \(path): \(error)", hint: "pass another --cache directory")
+        }
+        do {
+            try mirror.mirrorSiteBranches(from: source)
+        } catch {
+            throw CLIError(
+                "cannot fetch the site branches of \(upstream): \(error)",
+                hint: "check the URL or path, and that git can reach it (SSH keys, network)"
+            )
+        }
+        let branches: [SiteBranch]
+        do {
+            branches = try mirror.siteBranches()
+        } catch {
+            throw CLIError("cannot list the site branches in \(path): \(error)")
+        }
+        guard !branches.isEmpty else {
+            throw CLIError(
+                "\(upstream) has no site branches (sites/NAME)",
+                hint: "each site's `lvx init DIR --site NAME --upstream \(upstream)` pushes its branch"
+            )
+        }
+        if !trust.isDeclined && !FileManager.default.fileExists(atPath: trust.allowedSignersPath) {
+            trust.warnUnauthenticated()
+        }
+        let verifier = SignatureVerifier(
+            repository: mirror,
+            allowedSigners: trust.allowedSignersPath,
+            revokedKeys: trust.revokedKeysPath
+        )
+        return (FleetView(repository: mirror, codec: YAMLCodec(), clock: SystemClock(), verifier: verifier), branches)
+    }
+}
