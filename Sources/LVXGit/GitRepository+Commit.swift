@@ -293,7 +293,7 @@ extension GitRepository: HistoryStore {
     ///
     /// The corresponding C function is `git_reference_create_matching`.
     /// - Returns: `false` when the branch moved (or its lock was held) and the caller should retry.
-    private func swap(
+    func swap(
         _ branch: String,
         to commit: ObjectID,
         expecting expected: ObjectID?,

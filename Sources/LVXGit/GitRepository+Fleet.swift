@@ -105,3 +105,173 @@ extension GitRepository {
         }
     }
 }
+
+/// What ``GitRepository/replayAgentCommitsOntoUpstream()`` did.
+public enum AgentReplay: Sendable, Equatable {
+    /// The branch is not diverged from its upstream (or has none): nothing to do.
+    case notDiverged
+    /// This many of lvx's own unpublished commits now sit on top of the upstream's tip.
+    case replayed(commits: Int)
+    /// A commit the upstream lacks was not made by lvx: nothing was changed.
+    case foreignCommit(ForeignCommit)
+    /// A file lvx's commits change was changed upstream too: nothing was changed.
+    case conflict(path: String)
+    /// A repository with a working tree: replaying would have to rewrite it, so nothing was changed.
+    case hasWorkingTree
+}
+
+extension GitRepository {
+    /// Puts lvx's own unpublished commits back on top of the upstream when the two diverged.
+    ///
+    /// That happens when a person pushes to a site's branch between the agent's fetch and its
+    /// push: the push is refused, and at the next run the branch holds the agent's commit while
+    /// the upstream holds the person's. Merging is never done. Instead, each commit the upstream
+    /// lacks, all made by lvx (author and committer `lvx <lvx@localhost>`), is made again with
+    /// the same files changed, message, author and time, on top of the upstream's tip; the
+    /// person's commits stay exactly as pushed. If one of those commits was not made by lvx, or
+    /// changes a file the upstream changed too, nothing is changed and the caller reports it.
+    /// Only a bare repository is replayed (no working tree to rewrite).
+    ///
+    /// The corresponding C functions are `git_merge_base`, `git_diff_tree_to_tree`,
+    /// `git_tree_create_updated`, `git_commit_create` and `git_reference_create_matching`.
+    public func replayAgentCommitsOntoUpstream() throws(GitError) -> AgentReplay {
+        try locked { repo throws(GitError) in
+            let branch = try currentBranch(repo)
+            guard try Self.upstreamRemote(repo, branch) != nil else { return .notDiverged }
+            let trackingName = try Self.buffer("git_branch_upstream_name") {
+                git_branch_upstream_name(&$0, repo.raw, branch)
+            }
+            guard let local = try tip(of: branch, repo), let upstream = try tip(of: trackingName, repo) else {
+                return .notDiverged
+            }
+            var base = git_oid()
+            var localOID = local.oid
+            var upstreamOID = upstream.oid
+            let found = git_merge_base(&base, repo.raw, &localOID, &upstreamOID)
+            if found == GIT_ENOTFOUND.rawValue { return .conflict(path: "(no common history)") }
+            try check(found, "git_merge_base")
+            let baseID = ObjectID(base)
+            if baseID == local || baseID == upstream { return .notDiverged }
+            guard workingDirectory == nil else { return .hasWorkingTree }
+            let pending = try Self.commits(from: local, notIn: upstream, repo)
+            for id in pending {
+                let commit = try Commit.lookup(repo, id)
+                guard Self.isAgentCommit(commit), commit.parentIDs.count == 1 else {
+                    let author = commit.author
+                    return .foreignCommit(
+                        ForeignCommit(
+                            shortID: String(id.description.prefix(12)),
+                            author: author.name.isEmpty ? author.email : author.name
+                        )
+                    )
+                }
+            }
+            let upstreamPaths = Set(
+                try Self.changes(
+                    from: Commit.lookup(repo, baseID).treeID,
+                    to: Commit.lookup(repo, upstream).treeID,
+                    repo
+                )
+                .map(\.path)
+            )
+            var current = upstream
+            for id in pending {
+                let commit = try Commit.lookup(repo, id)
+                let parent = try Commit.lookup(repo, commit.parentIDs[0])
+                let changes = try Self.changes(from: parent.treeID, to: commit.treeID, repo)
+                if let clash = changes.first(where: { upstreamPaths.contains($0.path) }) {
+                    return .conflict(path: clash.path)
+                }
+                let onto = try Commit.lookup(repo, current)
+                let tree = try Self.tree(onto.treeID, applying: changes, repo)
+                let treeObject = try Tree.lookup(repo, tree)
+                var parents: [OpaquePointer?] = [onto.pointer]
+                var out = git_oid()
+                try check(
+                    git_commit_create(
+                        &out,
+                        repo.raw,
+                        nil,
+                        git_commit_author(commit.pointer),
+                        git_commit_committer(commit.pointer),
+                        nil,
+                        commit.message,
+                        treeObject.pointer,
+                        1,
+                        &parents
+                    ),
+                    "git_commit_create"
+                )
+                current = ObjectID(out)
+            }
+            guard try swap(branch, to: current, expecting: local, log: "lvx: replay onto the upstream", repo) else {
+                throw GitError(
+                    .branchKeptMoving,
+                    "the branch '\(Self.shortName(branch))' in \(path) moved while lvx replayed its commits",
+                    hint: "run again when nothing else is committing to it"
+                )
+            }
+            return .replayed(commits: pending.count)
+        }
+    }
+
+    /// The files that differ between two trees: the new blob and mode, or `nil` for a deletion.
+    ///
+    /// The corresponding C functions are `git_diff_tree_to_tree` and `git_diff_get_delta`.
+    static func changes(
+        from old: ObjectID,
+        to new: ObjectID,
+        _ repo: RepositoryPointer
+    ) throws(GitError) -> [(path: String, id: ObjectID?, mode: git_filemode_t)] {
+        let oldTree = try Tree.lookup(repo, old)
+        let newTree = try Tree.lookup(repo, new)
+        var diff: OpaquePointer?
+        try check(
+            git_diff_tree_to_tree(&diff, repo.raw, oldTree.pointer, newTree.pointer, nil),
+            "git_diff_tree_to_tree"
+        )
+        defer { git_diff_free(diff) }
+        var out: [(path: String, id: ObjectID?, mode: git_filemode_t)] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+            if delta.status == GIT_DELTA_DELETED {
+                out.append((String(cString: delta.old_file.path), nil, GIT_FILEMODE_BLOB))
+            } else {
+                out.append(
+                    (
+                        String(cString: delta.new_file.path), ObjectID(delta.new_file.id),
+                        git_filemode_t(UInt32(delta.new_file.mode))
+                    )
+                )
+            }
+        }
+        return out
+    }
+
+    /// The tree `base` with `changes` applied (upserted or removed).
+    ///
+    /// The corresponding C function is `git_tree_create_updated`.
+    static func tree(
+        _ base: ObjectID,
+        applying changes: [(path: String, id: ObjectID?, mode: git_filemode_t)],
+        _ repo: RepositoryPointer
+    ) throws(GitError) -> ObjectID {
+        let cPaths = changes.map { strdup($0.path) }
+        defer { cPaths.forEach { free($0) } }
+        var updates = zip(changes, cPaths).map { change, c in
+            git_tree_update(
+                action: change.id == nil ? GIT_TREE_UPDATE_REMOVE : GIT_TREE_UPDATE_UPSERT,
+                id: change.id?.oid ?? git_oid(),
+                filemode: change.mode,
+                path: UnsafePointer(c)
+            )
+        }
+        let baseTree = try Tree.lookup(repo, base)
+        var out = git_oid()
+        try check(
+            git_tree_create_updated(&out, repo.raw, baseTree.pointer, updates.count, &updates),
+            "git_tree_create_updated"
+        )
+        return ObjectID(out)
+    }
+}

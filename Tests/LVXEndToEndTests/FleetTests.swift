@@ -167,6 +167,66 @@ struct FleetTests {
         #expect(text.stdout.contains("home: unreachable in the last run: lvx6048-2"), "\(text)")
     }
 
+    /// Leaves one lvx run commit in the site's repository that the upstream lacks, as when a
+    /// person pushes between the run's fetch and its push: the upstream is away during the run.
+    func unpublishedRun(_ fleet: Fleet, _ site: String) throws {
+        let away = fleet.upstream + ".away"
+        try FileManager.default.moveItem(atPath: fleet.upstream, toPath: away)
+        let offline = try fleet.run(site)
+        try FileManager.default.moveItem(atPath: away, toPath: fleet.upstream)
+        #expect(offline.stderr.contains("fetching the upstream failed"), "\(offline)")
+    }
+
+    /// A person's commit on the site's branch of the upstream, changing `file` with `edit`.
+    func personPush(_ fleet: Fleet, _ site: String, _ file: String, _ edit: (String) -> String) throws -> String {
+        let work = fleet.root.appendingPathComponent("\(site)-person-\(UUID().uuidString)").path
+        try fleet.git(["clone", "-q", "-b", "sites/\(site)", fleet.upstream, work])
+        let path = "\(work)/\(file)"
+        try edit(try String(contentsOfFile: path, encoding: .utf8)).write(
+            toFile: path,
+            atomically: true,
+            encoding: .utf8
+        )
+        try fleet.git(["-C", work, "commit", "-qam", "a person's change to \(file)"])
+        try fleet.git(["-C", work, "push", "-q"])
+        return try fleet.tip(site)
+    }
+
+    @Test("a person's push that raced a run: lvx replays its own commit on top, merges nothing, loses nothing")
+    func racedPush() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("cabin", Self.cabin(float: "53.5"))
+        try unpublishedRun(fleet, "cabin")
+        let local = try fleet.git(["--git-dir", fleet.repo("cabin"), "log", "-1", "--format=%H %s", "sites/cabin"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let person = try personPush(fleet, "cabin", "profiles/lvx6048-1.yaml") {
+            $0.replacingOccurrences(of: "float_voltage: 53.5", with: "float_voltage: 54.0")
+        }
+        let result = try fleet.run("cabin")
+        #expect(result.exitCode == 2, "the person's 54.0 is read: drift, a plan: \(result)")
+        #expect(result.stderr.contains("replayed lvx's 1 commit(s) on top of the upstream"), "\(result)")
+        let log = try fleet.git(["--git-dir", fleet.upstream, "log", "--format=%H %an %s", "sites/cabin"])
+        let lines = log.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "init, the person's push, the replayed run, the new run: \(log)")
+        #expect(lines[2].hasPrefix(person + " test a person's change"), "the person's commit, as pushed")
+        #expect(lines[1].contains(" lvx run "), "\(lines)")
+        #expect(lines[1].split(separator: " ").dropFirst(2) == local.split(separator: " ").dropFirst(1))
+        #expect(!lines[1].hasPrefix(String(local.prefix(40))), "replayed: a new commit with the same message")
+        #expect(try fleet.git(["--git-dir", fleet.upstream, "rev-list", "--merges", "sites/cabin"]).isEmpty)
+    }
+
+    @Test("a raced push that changed a file lvx's commit changed too: nothing merged, nothing pushed, the run goes on")
+    func racedConflict() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("cabin", Self.cabin())
+        #expect(try fleet.run("cabin").exitCode == 0)
+        try unpublishedRun(fleet, "cabin")
+        let person = try personPush(fleet, "cabin", "runs/last.yaml") { $0 + "# a person's note\n" }
+        let result = try fleet.run("cabin")
+        #expect(result.stderr.contains("nothing was merged: runs/last.yaml was changed on both sides"), "\(result)")
+        #expect(try fleet.tip("cabin") == person, "nothing was pushed over the person's commit")
+    }
+
     @Test("a site set up again takes its branch from the upstream, and its history goes on")
     func adopted() throws {
         let fleet = try Fleet()

@@ -103,9 +103,7 @@ enum Upstream {
             switch outcome {
             case .fastForwarded(_, let to): logger.info("fast-forwarded to the upstream's \(to.prefix(12))")
             case .diverged(let ahead, let behind):
-                logger.warning(
-                    "the branch and its upstream diverged (\(ahead) local, \(behind) upstream commit(s)); nothing was merged"
-                )
+                return replay(repository, ahead: ahead, behind: behind, logger: logger)
             default: break
             }
             return outcome
@@ -138,6 +136,35 @@ enum Upstream {
                 logger.warning("packing failed: \(error.description)")
             }
         }
+    }
+}
+
+extension Upstream {
+    /// After a person pushed between a run's fetch and its push: lvx's own unpublished commits go
+    /// back on top of the upstream (never a merge); when they cannot, the run goes on with what the
+    /// branch holds and says why.
+    static func replay(_ repository: GitRepository, ahead: Int, behind: Int, logger: Logger) -> UpstreamSync {
+        let diverged = "the branch and its upstream diverged (\(ahead) local, \(behind) upstream commit(s))"
+        do {
+            switch try repository.replayAgentCommitsOntoUpstream() {
+            case .replayed(let count):
+                logger.notice("\(diverged); replayed lvx's \(count) commit(s) on top of the upstream")
+                return .fastForwarded(from: nil, to: "")
+            case .foreignCommit(let commit):
+                logger.warning(
+                    "\(diverged); nothing was merged: commit \(commit.shortID) by \(commit.author) is not lvx's"
+                )
+            case .conflict(let path):
+                logger.warning("\(diverged); nothing was merged: \(path) was changed on both sides")
+            case .hasWorkingTree:
+                logger.warning("\(diverged); nothing was merged (lvx replays its commits only in a bare repository)")
+            case .notDiverged:
+                break
+            }
+        } catch {
+            logger.warning("\(diverged); replaying lvx's commits failed: \(error.description)")
+        }
+        return .diverged(ahead: ahead, behind: behind)
     }
 }
 
