@@ -18,6 +18,14 @@ int lvx_git_set_fsync_gitdir(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, enabled);
 }
 
+int lvx_git_set_memory_limits(long long cache_bytes, long long mapped_bytes) {
+    int code = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)cache_bytes);
+    if (code < 0) return code;
+    code = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(mapped_bytes / 4));
+    if (code < 0) return code;
+    return git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)mapped_bytes);
+}
+
 int lvx_git_odb_new_packs_only(git_odb **out, const char *objects_dir) {
     git_odb *odb = NULL;
     git_odb_backend *backend = NULL;

@@ -553,6 +553,47 @@ struct AgentTests {
         #expect(later.stdout.hasPrefix("lvx6048-1: no dumps since 2026-11-25; the newest is from 2026-11-21T03:00:00Z"))
     }
 
+    @Test(
+        "history keeps an index in the git directory: later runs are added, a bad index is made again, the output never changes"
+    )
+    func historyIndex() throws {
+        let repo = try Self.site()
+        let env = ["LVX_REPO": repo.path.path]
+        for (day, float) in [("20", "54.0"), ("21", "53.5")] {
+            let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=\(float)"])
+            _ = try lvx(["run"], environment: Self.env(repo, sim, now: "2026-11-\(day)T03:00:00Z"))
+        }
+        let two = try lvx(["history", "lvx6048-1"], environment: env)
+        #expect(two.stdout.split(separator: "\n").count == 2, "\(two)")
+        let index = repo.path.appendingPathComponent(".git/lvx/history/lvx6048-1.index").path
+        let head = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try String(contentsOfFile: index, encoding: .utf8).contains("\ntip \(head)\n"))
+        // A run after the index: only it is read, and it is added.
+        let sim = try SimulatorProcess(["--site", "seeds", "--set", "\(Self.unit1):float_voltage=54.4"])
+        _ = try lvx(["run"], environment: Self.env(repo, sim, now: "2026-11-22T03:00:00Z"))
+        let three = try lvx(["history", "lvx6048-1"], environment: env)
+        let lines = three.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[2].contains("float_voltage 53.5 -> 54.4"), "\(three)")
+        #expect(three.stdout.hasPrefix(two.stdout), "the older lines are the same")
+        // Whatever the index holds, the output is what a walk of the whole history gives.
+        try FileManager.default.removeItem(atPath: index)
+        let walked = try lvx(["history", "lvx6048-1"], environment: env)
+        #expect(walked.stdout == three.stdout)
+        let bad = [
+            "garbage\n",
+            "lvx history index 1\nunit lvx6048-1\ntip \(String(repeating: "ab", count: 20))\n",
+            "lvx history index 1\nunit lvx6048-2\ntip \(head)\n",
+            "lvx history index 1\nunit lvx6048-1\ntip \(head)\nnot an entry\n",
+        ]
+        for text in bad {
+            try text.write(toFile: index, atomically: true, encoding: .utf8)
+            let again = try lvx(["history", "lvx6048-1"], environment: env)
+            #expect(again.stdout == three.stdout, "index \(text.debugDescription): \(again)")
+        }
+        let changes = try lvx(["history", "lvx6048-1", "--changes-only", "--since", "2026-11-21"], environment: env)
+        #expect(changes.stdout.split(separator: "\n").count == 2, "\(changes)")
+    }
+
     @Test("history of a unit that is not in lvx.yaml and has no dumps is an error with the closest name")
     func historyOfUnknownUnit() throws {
         let repo = try Self.site()

@@ -8,6 +8,10 @@ int lvx_git_set_search_path(int level, const char *path);
 int lvx_git_set_owner_validation(int enabled);
 int lvx_git_set_fsync_gitdir(int enabled);
 
+/// git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE) and (GIT_OPT_SET_MWINDOW_MAPPED_LIMIT): the most
+/// memory the object cache and the mapped pack windows may hold.
+int lvx_git_set_memory_limits(long long cache_bytes, long long mapped_bytes);
+
 /// git_libgit2_init without parsing the system CA bundle.
 ///
 /// libgit2 1.5 built with mbedTLS (Debian's) parses its compiled-in CA file

@@ -139,3 +139,59 @@ public struct UnitDump: Sendable, Hashable {
         return out
     }
 }
+
+/// Reads a unit's dumps one after another, parsing only those that differ from the one before in
+/// more than their time.
+///
+/// Every run rewrites every dump, if only for `taken_at` and the header comment, so a year of
+/// history is 35,000 versions of which a few hundred say anything new. A version whose other lines
+/// are byte for byte those of the version read before it is that dump again, taken at another time.
+public struct DumpReader {
+    private var lastRest: [UInt8] = []
+    private var last: UnitDump?
+
+    public init() {}
+
+    /// The dump in `bytes`: the previous one with a new `taken_at` when only that and comments
+    /// changed, else `parse(bytes)`.
+    public mutating func read(_ bytes: [UInt8], parse: ([UInt8]) -> UnitDump?) -> UnitDump? {
+        let (time, rest) = Self.split(bytes)
+        if let time, var dump = last, rest == lastRest {
+            dump.takenAt = time
+            last = dump
+            return dump
+        }
+        guard let dump = parse(bytes) else { return nil }
+        last = dump
+        lastRest = rest
+        return dump
+    }
+
+    /// The `taken_at` time and every line but it and the comments (`#`).
+    static func split(_ bytes: [UInt8]) -> (WallTime?, [UInt8]) {
+        var rest: [UInt8] = []
+        rest.reserveCapacity(bytes.count)
+        var time: WallTime?
+        let prefix = Array("taken_at: ".utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            let line = bytes[start..<end]
+            if line.first == UInt8(ascii: "#") {
+                // a comment: the header names the run
+            } else if line.starts(with: prefix) {
+                var value = line.dropFirst(prefix.count)
+                if value.first == UInt8(ascii: "'") && value.last == UInt8(ascii: "'") && value.count >= 2 {
+                    value = value.dropFirst().dropLast()
+                }
+                time = WallTime(iso8601: String(decoding: value, as: UTF8.self))
+            } else {
+                rest += line
+                rest.append(UInt8(ascii: "\n"))
+            }
+            start = end + 1
+        }
+        return (time, rest)
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LVXCore
 import LVXGit
 
@@ -24,25 +25,16 @@ extension LVXCommand {
                 let to = try until.map { try DumpHistory.parseDate($0, endOfDay: true) }
                 let history = try DumpHistory(repositoryPath: repository.path, unit: unit)
                 try history.requireKnownUnit(repositoryPath: repository.path)
-                // Newest first, down to the first dump before --since (the baseline of the first shown).
-                var versions: [DumpHistory.Version] = []
-                try history.forEach(until: to) { version in
-                    versions.append(version)
-                    return from.map { version.dump.takenAt >= $0 } ?? true
-                }
                 let out = Terminal.standardOutput
-                // Oldest first, each compared with the one before it (even if that one is before --since).
-                let ordered = Array(versions.reversed())
                 var shown = 0
-                for (i, dump) in ordered.enumerated() {
-                    if let from, dump.dump.takenAt < from { continue }
-                    let changes = i == 0 ? ["first dump"] : dump.dump.changes(since: ordered[i - 1].dump)
-                    if changesOnly && changes.isEmpty { continue }
+                for entry in try history.timeline() {
+                    if let to, entry.commitTime > to.secondsSince1970 { continue }
+                    if let from, entry.takenAt < from { continue }
+                    if changesOnly && entry.changes.isEmpty { continue }
                     shown += 1
-                    let head = "\(dump.dump.takenAt.iso8601)  \(dump.commit.prefix(12))"
-                    out.line(
-                        head + "  " + (changes.isEmpty ? out.paint("unchanged", .dim) : changes.joined(separator: "; "))
-                    )
+                    let changes =
+                        entry.changes.isEmpty ? out.paint("unchanged", .dim) : entry.changes.joined(separator: "; ")
+                    out.line("\(entry.takenAt.iso8601)  \(entry.commit.prefix(12))  \(changes)")
                 }
                 if shown == 0 { out.line("no dumps of '\(unit)' in that range") }
                 return .success
@@ -135,20 +127,72 @@ struct DumpHistory {
         self.unit = unit
     }
 
-    /// Calls `body` with each dump committed up to `until`, newest first, until it returns `false`;
-    /// unreadable versions are skipped.
-    func forEach(until: WallTime?, _ body: (Version) -> Bool) throws {
+    /// Calls `body` with each dump committed up to `until` (and since commit `after`), newest
+    /// first, until it returns `false`; unreadable versions are skipped.
+    func forEach(until: WallTime?, after: String? = nil, _ body: (Version) -> Bool) throws {
         let path = UnitDump.path(for: unit)
+        var reader = DumpReader()
         do {
-            try repository.forEachFileVersion(path: path, until: until) { version in
-                guard let bytes = version.content, let node = try? RecordFiles.node(bytes, path: path),
-                    let dump = try? UnitDump(node: node)
+            try repository.forEachFileVersion(path: path, until: until, after: after) { version in
+                guard let bytes = version.content,
+                    let dump = reader.read(
+                        bytes,
+                        parse: { bytes in
+                            (try? RecordFiles.node(bytes, path: path)).flatMap { try? UnitDump(node: $0) }
+                        }
+                    )
                 else { return true }
                 return body(Version(commit: version.entry.commit, time: version.entry.time, dump: dump))
             }
         } catch {
             throw CLIError("cannot read the history of \(path): \(error.description)")
         }
+    }
+
+    /// Every version of the unit's dump, oldest first, each with what changed since the one before.
+    ///
+    /// A year of runs is 35,000 versions, and reading them all takes over a second; so the list is
+    /// kept in the repository's git directory (`lvx/history/UNIT.index`, derived data that is never
+    /// committed) up to the HEAD it was made at, and later calls read only the commits since. An
+    /// index that does not match (another unit, a HEAD that does not contain its tip, a damaged
+    /// file) is made again; one that cannot be written is only not kept.
+    func timeline() throws -> [HistoryIndex.Entry] {
+        let file = HistoryIndex.path(gitDirectory: repository.gitDirectory, unit: unit)
+        var entries: [HistoryIndex.Entry] = []
+        var after: String?
+        var base: UnitDump?
+        if let index = HistoryIndex.load(file, unit: unit), (try? repository.headContains(index.tip)) == true {
+            let last = index.entries.last
+            base = last.flatMap { dump(at: $0.commit) }
+            if last == nil || base != nil {
+                entries = index.entries
+                after = index.tip
+            }
+        }
+        var fresh: [HistoryIndex.Entry] = []  // newest first
+        var newer: Version?
+        try forEach(until: nil, after: after) { version in
+            if let newer { fresh.append(HistoryIndex.Entry(newer, changes: newer.dump.changes(since: version.dump))) }
+            newer = version
+            return true
+        }
+        if let newer {
+            let changes = base.map { newer.dump.changes(since: $0) } ?? ["first dump"]
+            fresh.append(HistoryIndex.Entry(newer, changes: changes))
+        }
+        entries += fresh.reversed()
+        if after == nil || !fresh.isEmpty, let head = try? repository.resolve("HEAD") {
+            HistoryIndex(unit: unit, tip: head, entries: entries).save(file)
+        }
+        return entries
+    }
+
+    /// The unit's dump as commit `commit` left it.
+    func dump(at commit: String) -> UnitDump? {
+        let path = UnitDump.path(for: unit)
+        guard let bytes = try? repository.file(path, at: commit), let node = try? RecordFiles.node(bytes, path: path)
+        else { return nil }
+        return try? UnitDump(node: node)
     }
 
     /// Throws when `unit` is neither a unit in `lvx.yaml` at HEAD nor has any dump in history,
@@ -187,5 +231,120 @@ struct DumpHistory {
             return WallTime(secondsSince1970: day.daysSince1970 * 86_400 + (endOfDay ? 86_399 : 0))
         }
         throw CLIError("'\(text)' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", status: .usage)
+    }
+}
+
+/// `lvx history`'s list of a unit's dump versions, kept in the git directory between calls.
+///
+/// Format (text, one record a line): `lvx history index 1`, `unit NAME`, `tip COMMIT`, then per
+/// version, oldest first, `COMMIT COMMIT_TIME TAKEN_AT` and the changes, each after a tab.
+struct HistoryIndex {
+    struct Entry: Equatable {
+        var commit: String
+        /// The commit time, seconds since 1970.
+        var commitTime: Int64
+        var takenAt: WallTime
+        /// What changed since the version before (`first dump` for the first); empty: unchanged.
+        var changes: [String]
+
+        init(commit: String, commitTime: Int64, takenAt: WallTime, changes: [String]) {
+            self.commit = commit
+            self.commitTime = commitTime
+            self.takenAt = takenAt
+            self.changes = changes
+        }
+
+        init(_ version: DumpHistory.Version, changes: [String]) {
+            self.init(
+                commit: version.commit,
+                commitTime: version.time.secondsSince1970,
+                takenAt: version.dump.takenAt,
+                changes: changes
+            )
+        }
+    }
+
+    static let header = "lvx history index 1"
+
+    var unit: String
+    /// The HEAD the index was made at: every version up to it is listed.
+    var tip: String
+    var entries: [Entry]
+
+    static func path(gitDirectory: String, unit: String) -> String {
+        (gitDirectory as NSString).appendingPathComponent("lvx/history/\(unit).index")
+    }
+
+    /// The index in `file`, or `nil` when there is none or it is not one for `unit`.
+    static func load(_ file: String, unit: String) -> HistoryIndex? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 4, lines[0] == header, lines[1] == "unit \(unit)", lines[2].hasPrefix("tip "),
+            lines.last == ""
+        else { return nil }
+        var entries: [Entry] = []
+        entries.reserveCapacity(lines.count)
+        for line in lines[3..<(lines.count - 1)] {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let head = fields[0].split(separator: " ")
+            guard head.count == 3, head[0].count == 40, let time = Int64(head[1]), let taken = Int64(head[2]) else {
+                return nil
+            }
+            entries.append(
+                Entry(
+                    commit: String(head[0]),
+                    commitTime: time,
+                    takenAt: WallTime(secondsSince1970: taken),
+                    changes: fields.dropFirst().map(Self.unescape)
+                )
+            )
+        }
+        return HistoryIndex(unit: unit, tip: String(lines[2].dropFirst(4)), entries: entries)
+    }
+
+    /// A change with its backslashes, tabs and newlines written as `\\`, `\t` and `\n`.
+    static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\\" || $0 == "\t" || $0 == "\n" }) else { return text }
+        var out = ""
+        for c in text {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func unescape(_ field: Substring) -> String {
+        guard field.contains("\\") else { return String(field) }
+        var out = ""
+        var escaped = false
+        for c in field {
+            if escaped {
+                out.append(c == "t" ? "\t" : c == "n" ? "\n" : c)
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Writes the index atomically; a directory that cannot be written only means no index.
+    func save(_ file: String) {
+        var text = "\(Self.header)\nunit \(unit)\ntip \(tip)\n"
+        text.reserveCapacity(entries.count * 80)
+        for entry in entries {
+            text += "\(entry.commit) \(entry.commitTime) \(entry.takenAt.secondsSince1970)"
+            for change in entry.changes { text += "\t" + Self.escape(change) }
+            text += "\n"
+        }
+        let directory = (file as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 }
