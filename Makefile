@@ -8,7 +8,7 @@
 #               on real systemd, udev, journald, D-Bus and polkit with simulated inverters on /dev/uhid
 
 SWIFT       ?= swift
-APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client prometheus
+APT_PACKAGES = libyaml-dev libgit2-dev libsystemd-dev pkg-config dbus python3 python3-venv python3-pip python3-dbus python3-gi util-linux git openssh-client prometheus chromium
 DEB_PACKAGES = dpkg-dev binutils
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN         := .build/debug
@@ -38,7 +38,7 @@ lint:
 # The layering rules of Docs/Architecture.md, which the compiler does not check.
 boundaries:
 	@bad=0; \
-	for m in CYAML:LVXYAML CLibGit2:LVXGit CGitShims:LVXGit CSystemd:LVXSystemd; do \
+	for m in CYAML:LVXYAML CLibGit2:LVXGit CGitShims:LVXGit CSystemd:LVXSystemd Plot:LVXReport; do \
 	  c=$${m%%:*}; a=$${m#*:}; \
 	  hits=$$(grep -rlE "^(internal |public )?import $$c$$" Sources | grep -v "^Sources/$$a/"); \
 	  if [ -n "$$hits" ]; then echo "boundary: $$c imported outside $$a: $$hits"; bad=1; fi; \

@@ -10,6 +10,7 @@ import PackageDescription
 //   LVXSystemd   libsystemd adapter   (the only importer of CSystemd)
 //   LVXSSH       OpenSSH ssh-keygen adapter (signs and verifies SSHSIG as a child process)
 //   LVXSimulator the fake inverter (never a dependency of `lvx`)
+//   LVXReport    `lvx report`: the settings timeline as a static HTML page (Plot), SVG charts
 let package = Package(
     name: "lvx",
     platforms: [.macOS(.v14)],
@@ -20,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
     ],
     targets: [
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -43,10 +45,13 @@ let package = Package(
             dependencies: ["LVXCore", "LVXWire", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .target(name: "LVXReport", dependencies: ["LVXCore", .product(name: "Plot", package: "Plot")]),
+
         .executableTarget(
             name: "lvx",
             dependencies: [
                 "LVXCore", "LVXWire", "LVXPort", "LVXYAML", "LVXGit", "LVXSystemd", "LVXReconcile", "LVXSSH",
+                "LVXReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

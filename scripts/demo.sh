@@ -91,7 +91,11 @@ sed -i 's/^bulk_volatge: 56.4/bulk_voltage: 56.4/' "$work/laptop/profiles/eg4-lp
 $G -C "$work/laptop" commit -qam "float 54.2 V for the winter"
 run $G -C "$work/laptop" push -q origin main
 
+# The agent's passes are dated by LVX_NOW, as the timer would space them, so the report below
+# shows the days between them.
+export LVX_NOW=2027-01-10T06:00:00Z
 run "$LVX" run                     # the timer's pass: dumps, summary, and a plan for the drift
+export LVX_NOW=2027-01-10T08:30:00Z
 $G -C "$work/laptop" pull -q
 agent_plan=$(ls "$work/laptop/plans" | sed -n 's/\.yaml$//p' | while read -r id; do
     [ -e "$work/laptop/applied/$id.yaml" ] || echo "$id"; done | tail -1)
@@ -99,8 +103,19 @@ run "$LVX" show "$agent_plan" --repo "$work/laptop"
 run "$LVX" approve "$agent_plan" --by alice --key "$work/alice" --repo "$work/laptop"
 run $G -C "$work/laptop" push -q origin main
 run "$LVX" show "$agent_plan"      # approved by alice (verified, key SHA256:...)
+export LVX_NOW=2027-01-10T09:00:00Z
 run "$LVX" run                     # applies the approved plan, in the run's own commit
+export LVX_NOW=2027-01-11T09:00:00Z
 run "$LVX" run                     # in sync
+# Two days later someone sets the float voltage on the inverter's LCD: the next pass finds it.
+sed -i 's/"float_voltage": [0-9.]*/"float_voltage": 54.6/' "$work/sim/96142109100037.json"
+kill -HUP "$sim_pid"
+for _ in $(seq 50); do grep -q "reloaded state files" "$work/sim.err" && break; sleep 0.1; done
+export LVX_NOW=2027-01-12T09:00:00Z
+run "$LVX" run                     # drift: a new plan waits for approval
+export LVX_NOW=2027-01-12T15:00:00Z
+run "$LVX" run                     # still drifted, the same plan pending
+unset LVX_NOW
 run "$LVX" history lvx6048-1 --changes-only
 say git log --oneline "(hub)"
 git -C "$hub" log --oneline | head -12
@@ -125,3 +140,9 @@ run "$LVX" run --repo "$work/home.git"
 LVX_PORTS=$cabin_ports run "$LVX" run --repo "$work/cabin.git"
 run "$LVX" fleet status "$fleet" --cache "$work/fleet-cache"
 run "$LVX" fleet plans "$fleet" --cache "$work/fleet-cache"
+
+# The settings timeline of the agent-mode site, kept after the demo (the work directory is not).
+report="$PWD/.build/demo/lvx-report.html"
+mkdir -p "$(dirname "$report")"
+run "$LVX" report --repo "$hub" --out "$report"
+printf '\nThe report stays at %s: open it in a browser.\n' "$report"

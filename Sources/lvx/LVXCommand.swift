@@ -19,7 +19,7 @@ struct LVXCommand: AsyncParsableCommand {
         subcommands: [
             Status.self, Dump.self, Compare.self, SyncCheck.self,
             Validate.self, Plan.self, Approve.self, Show.self, Plans.self, Withdraw.self, Apply.self, Recover.self,
-            Run.self, History.self, Diff.self, Init.self, Fleet.self,
+            Run.self, History.self, Diff.self, Report.self, Init.self, Fleet.self,
         ]
     )
 
