@@ -41,6 +41,16 @@ extension GitRepository {
         }
     }
 
+    /// Points HEAD at branch `reference` (`refs/heads/sites/NAME`), as `git symbolic-ref HEAD` would:
+    /// in the fleet's mirror, this is how one site's branch is read as "the repository".
+    ///
+    /// The corresponding C function is `git_repository_set_head`.
+    public func setHead(_ reference: String) throws(GitError) {
+        _ = try locked { repo throws(GitError) in
+            try check(git_repository_set_head(repo.raw, reference), "git_repository_set_head")
+        }
+    }
+
     /// Adds the remote `name` at `url` and makes it the current branch's upstream, as
     /// `git remote add` and `git branch --set-upstream-to` would (the remote branch has the same name).
     ///

@@ -242,6 +242,31 @@ struct FleetTests {
         try fleet.git(["--git-dir", fleet.upstream, "merge-base", "--is-ancestor", before, "sites/home"])
     }
 
+    @Test("lvx report --fleet: one page with a section per site, each with its own units' charts")
+    func fleetReport() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("home", Self.home)
+        try fleet.addSite("cabin", Self.cabin(float: "54.4"))
+        #expect(try fleet.run("home").exitCode == 0)
+        let cabinRun = try fleet.run("cabin")
+        #expect(cabinRun.exitCode == 0, "\(cabinRun)")
+        let out = fleet.root.appendingPathComponent("fleet.html").path
+        let result = try lvx(["report", "--fleet", fleet.upstream, "--cache", fleet.cache, "--out", out])
+        #expect(result.exitCode == 0, "\(result)")
+        #expect(result.stdout.contains("3 unit(s)") && result.stdout.contains("sites cabin, home"), "\(result)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.contains(#"id="site-cabin""#) && html.contains(#"id="site-home""#))
+        #expect(html.contains(#"id="unit-cabin-lvx6048-1""#))
+        #expect(html.contains(#"id="unit-home-lvx6048-1""#) && html.contains(#"id="unit-home-lvx6048-2""#))
+        #expect(!html.contains(#"id="unit-cabin-lvx6048-2""#), "cabin has one unit")
+        // Each site's charts come from its own branch: cabin's float is 54.4, home's 54.0.
+        let cabin = try #require(html.components(separatedBy: #"id="site-cabin""#).dropFirst().first)
+        let cabinOnly = try #require(cabin.components(separatedBy: #"id="site-home""#).first)
+        #expect(cabinOnly.contains("want 54.4") && !cabinOnly.contains("lvx6048-2"), "\(cabinOnly.prefix(300))")
+        let home = try #require(html.components(separatedBy: #"id="site-home""#).dropFirst().first)
+        #expect(home.contains("want 54.0") && !home.contains("want 54.4"))
+    }
+
     @Test("bad fleet input: a site name that is not one, --site without --upstream, no site branches")
     func badInput() throws {
         let fleet = try Fleet()

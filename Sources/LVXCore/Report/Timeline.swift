@@ -139,7 +139,8 @@ public enum TimelineBuilder {
                     // known holds from the start (its commit may carry a later date).
                     let from = i == 0 ? start : max(d.time, start)
                     let to = i + 1 < desired.count ? min(desired[i + 1].time, end) : end
-                    guard from < to else { return nil }
+                    // A timeline of one dump has no length; its desired value is still shown.
+                    guard from < to || (from == to && i == desired.count - 1) else { return nil }
                     return Span(start: from, end: to, value: desiredValue(of: key, unit: name, in: d.state))
                 }
             )

@@ -105,23 +105,40 @@ struct FleetOptions: ParsableArguments {
 
     @OptionGroup var trust: TrustOptions
 
+    /// Fetches the site branches into the mirror and returns the view over them, with the branches.
+    func open() throws -> (FleetView, [SiteBranch]) {
+        let (mirror, branches) = try FleetMirror.open(upstream: upstream, cache: cache)
+        if !trust.isDeclined && !FileManager.default.fileExists(atPath: trust.allowedSignersPath) {
+            trust.warnUnauthenticated()
+        }
+        let verifier = SignatureVerifier(
+            repository: mirror,
+            allowedSigners: trust.allowedSignersPath,
+            revokedKeys: trust.revokedKeysPath
+        )
+        return (FleetView(repository: mirror, codec: YAMLCodec(), clock: SystemClock(), verifier: verifier), branches)
+    }
+}
+
+/// The local mirror of a fleet's site branches (`lvx fleet`, `lvx report --fleet`).
+enum FleetMirror {
     /// The upstream as libgit2 fetches it: a local path made absolute, a URL as given.
-    var source: String {
+    static func source(_ upstream: String) -> String {
         if upstream.contains("://") || upstream.contains("@") { return upstream }
         return URL(fileURLWithPath: upstream).standardizedFileURL.path
     }
 
-    /// The mirror directory for this upstream.
-    var mirrorPath: String {
+    /// The mirror directory for `upstream`: `cache`, else $XDG_CACHE_HOME/lvx/fleet/HASH.
+    static func path(_ upstream: String, cache: String?) -> String {
         if let cache { return cache }
         let env = ProcessInfo.processInfo.environment
         let base = env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
-        return "\(base)/lvx/fleet/\(SHA256.hex(source).prefix(16))"
+        return "\(base)/lvx/fleet/\(SHA256.hex(source(upstream)).prefix(16))"
     }
 
-    /// Fetches the site branches into the mirror and returns the view over them, with the branches.
-    func open() throws -> (FleetView, [SiteBranch]) {
-        let path = mirrorPath
+    /// Fetches every `sites/*` branch of `upstream` into the mirror; the mirror and the branches.
+    static func open(upstream: String, cache: String?) throws -> (GitRepository, [SiteBranch]) {
+        let path = path(upstream, cache: cache)
         let mirror: GitRepository
         do {
             if FileManager.default.fileExists(atPath: path + "/HEAD") {
@@ -134,7 +151,7 @@ struct FleetOptions: ParsableArguments {
             throw CLIError("cannot open the fleet mirror at \(path): \(error)", hint: "pass another --cache directory")
         }
         do {
-            try mirror.mirrorSiteBranches(from: source)
+            try mirror.mirrorSiteBranches(from: source(upstream))
         } catch {
             throw CLIError(
                 "cannot fetch the site branches of \(upstream): \(error)",
@@ -153,14 +170,6 @@ struct FleetOptions: ParsableArguments {
                 hint: "each site's `lvx init DIR --site NAME --upstream \(upstream)` pushes its branch"
             )
         }
-        if !trust.isDeclined && !FileManager.default.fileExists(atPath: trust.allowedSignersPath) {
-            trust.warnUnauthenticated()
-        }
-        let verifier = SignatureVerifier(
-            repository: mirror,
-            allowedSigners: trust.allowedSignersPath,
-            revokedKeys: trust.revokedKeysPath
-        )
-        return (FleetView(repository: mirror, codec: YAMLCodec(), clock: SystemClock(), verifier: verifier), branches)
+        return (mirror, branches)
     }
 }

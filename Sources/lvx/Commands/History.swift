@@ -118,6 +118,9 @@ struct DumpHistory {
     let repository: GitRepository
     let unit: String
 
+    /// The branch HEAD names (`main`, `sites/home`), or `HEAD` when detached: the index's folder.
+    var branch: String { ((try? repository.currentBranch()) ?? nil) ?? "HEAD" }
+
     init(repositoryPath: String, unit: String) throws {
         do {
             repository = try GitRepository.open(path: repositoryPath)
@@ -152,12 +155,12 @@ struct DumpHistory {
     /// Every version of the unit's dump, oldest first, each with what changed since the one before.
     ///
     /// A year of runs is 35,000 versions, and reading them all takes over a second; so the list is
-    /// kept in the repository's git directory (`lvx/history/UNIT.index`, derived data that is never
+    /// kept in the repository's git directory (`lvx/history/BRANCH/UNIT.index`, derived data that is never
     /// committed) up to the HEAD it was made at, and later calls read only the commits since. An
     /// index that does not match (another unit, a HEAD that does not contain its tip, a damaged
     /// file) is made again; one that cannot be written is only not kept.
     func timeline() throws -> [HistoryIndex.Entry] {
-        let file = HistoryIndex.path(gitDirectory: repository.gitDirectory, unit: unit)
+        let file = HistoryIndex.path(gitDirectory: repository.gitDirectory, branch: branch, unit: unit)
         var entries: [HistoryIndex.Entry] = []
         var after: String?
         var base: UnitDump?
@@ -271,8 +274,10 @@ struct HistoryIndex {
     var tip: String
     var entries: [Entry]
 
-    static func path(gitDirectory: String, unit: String) -> String {
-        (gitDirectory as NSString).appendingPathComponent("lvx/history/\(unit).index")
+    /// Where the index of `unit` on `branch` is kept (each branch its own: a fleet's mirror holds
+    /// one branch per site, with the same unit names).
+    static func path(gitDirectory: String, branch: String, unit: String) -> String {
+        (gitDirectory as NSString).appendingPathComponent("lvx/history/\(branch)/\(unit).index")
     }
 
     /// The index in `file`, or `nil` when there is none or it is not one for `unit`.

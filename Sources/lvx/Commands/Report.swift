@@ -22,18 +22,43 @@ extension LVXCommand {
         var units: [String] = []
         @Option(help: ArgumentHelp("Start at this date (YYYY-MM-DD or an ISO time).", valueName: "date"))
         var since: String?
+        @Option(
+            help: ArgumentHelp(
+                "Report every site of a fleet instead: its upstream (a URL or path), read through lvx fleet's mirror.",
+                valueName: "upstream"
+            )
+        )
+        var fleet: String?
+        @Option(help: ArgumentHelp("The fleet mirror's directory, with --fleet.", valueName: "dir")) var cache: String?
 
         func run() async throws {
             try await execute {
                 let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
-                let git = try repository.open()
-                let reconciler = try Reconciler.real(repository: repository, opened: git)
-                let site = try SiteReport(git: git, reconciler: reconciler, since: from).site(units: units)
+                var sites: [ReportPage.Site] = []
+                if let fleet {
+                    let (mirror, branches) = try FleetMirror.open(upstream: fleet, cache: cache)
+                    var options = RepositoryOptions()
+                    options.repo = mirror.path
+                    for branch in branches {
+                        try mirror.setHead(branch.reference)
+                        let reconciler = try Reconciler.real(repository: options, opened: mirror)
+                        sites.append(
+                            try SiteReport(git: mirror, reconciler: reconciler, since: from).site(
+                                units: units,
+                                strict: false
+                            )
+                        )
+                    }
+                } else {
+                    let git = try repository.open()
+                    let reconciler = try Reconciler.real(repository: repository, opened: git)
+                    sites.append(try SiteReport(git: git, reconciler: reconciler, since: from).site(units: units))
+                }
                 let page = ReportPage(
-                    title: "lvx report: \(site.name)",
+                    title: fleet == nil ? "lvx report: \(sites[0].name)" : "lvx report: \(sites.count) sites",
                     generated: SystemClock().now(),
                     toolVersion: LVXCommand.version,
-                    sites: [site]
+                    sites: sites
                 )
                 do {
                     try Data(page.render().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -41,9 +66,11 @@ extension LVXCommand {
                     throw CLIError("cannot write the report to '\(out)': \(error.localizedDescription)")
                 }
                 let path = URL(fileURLWithPath: out).standardizedFileURL.path
-                let dumps = site.units.reduce(0) { $0 + $1.timeline.dumps }
+                let units = sites.flatMap(\.units)
+                let dumps = units.reduce(0) { $0 + $1.timeline.dumps }
+                let names = sites.map(\.name).joined(separator: ", ")
                 Terminal.standardOutput.line(
-                    "wrote \(path): \(site.units.count) unit(s), \(dumps) distinct dump(s), site \(site.name)"
+                    "wrote \(path): \(units.count) unit(s), \(dumps) distinct dump(s), site\(sites.count == 1 ? "" : "s") \(names)"
                 )
                 return .success
             }
@@ -58,7 +85,8 @@ struct SiteReport {
     let reconciler: Reconciler
     let since: WallTime?
 
-    func site(units wanted: [String]) throws -> ReportPage.Site {
+    /// The site's page part; with `strict`, a unit in `wanted` that the site lacks is an error.
+    func site(units wanted: [String], strict: Bool = true) throws -> ReportPage.Site {
         let snapshot = try reconciler.snapshot()
         guard let state = snapshot.state else {
             _ = try snapshot.requireValid()
@@ -66,7 +94,7 @@ struct SiteReport {
         }
         var units = state.units
         if !wanted.isEmpty {
-            for name in wanted where state.unit(named: name) == nil {
+            for name in wanted where strict && state.unit(named: name) == nil {
                 throw CLIError(
                     "no unit named '\(name)' in lvx.yaml",
                     hint: "the units are \(state.units.map(\.name).joined(separator: ", "))"
@@ -147,9 +175,10 @@ struct SiteReport {
     ///
     /// Finding them walks the
     /// whole history (35,000 commits in a year), so the list is kept beside the history index
-    /// (`lvx/history/desired.index`) up to the commit it was made at, and extended from there.
+    /// (`lvx/history/BRANCH/desired.index`) up to the commit it was made at, and extended from there.
     func desiredCommits(upTo tip: String) throws -> [(id: String, time: WallTime)] {
-        let file = (git.gitDirectory as NSString).appendingPathComponent("lvx/history/desired.index")
+        let branch = ((try? git.currentBranch()) ?? nil) ?? "HEAD"
+        let file = (git.gitDirectory as NSString).appendingPathComponent("lvx/history/\(branch)/desired.index")
         var known: [(id: String, time: WallTime)] = []
         var after: String?
         if let data = FileManager.default.contents(atPath: file) {
