@@ -80,3 +80,24 @@ int lvx_git_load_deferred_ca_bundle(void) {
     if (error == 0) atomic_store(&deferred, 0);
     return error;
 }
+
+/* The object ids of one pack, through a backend that reads only that pack's .idx. */
+struct lvx_pack_walk {
+    int (*cb)(const unsigned char *id, void *payload);
+    void *payload;
+};
+
+static int lvx_pack_walk_one(const git_oid *id, void *payload) {
+    struct lvx_pack_walk *walk = payload;
+    return walk->cb(id->id, walk->payload);
+}
+
+int lvx_git_pack_foreach(const char *index_path, int (*cb)(const unsigned char *id, void *payload), void *payload) {
+    git_odb_backend *backend = NULL;
+    int error = git_odb_backend_one_pack(&backend, index_path);
+    if (error < 0) return error;
+    struct lvx_pack_walk walk = {cb, payload};
+    error = backend->foreach(backend, lvx_pack_walk_one, &walk);
+    backend->free(backend);
+    return error;
+}

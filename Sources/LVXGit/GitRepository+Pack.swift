@@ -1,6 +1,7 @@
 internal import CGitShims
 internal import CLibGit2
 internal import Foundation
+internal import Glibc
 
 /// What ``GitRepository/pack()`` did.
 public struct GitPackResult: Sendable, Hashable {
@@ -8,11 +9,17 @@ public struct GitPackResult: Sendable, Hashable {
     public var packedObjects: Int
     /// Loose object files removed because a pack now holds them.
     public var removedLooseObjects: Int
+    /// Packs rolled up into one afterwards (0: the packs were already a geometric progression).
+    public var rolledUpPacks: Int
+    /// The packs in `objects/pack` afterwards.
+    public var packs: Int
 
     /// Creates a result.
-    public init(packedObjects: Int, removedLooseObjects: Int) {
+    public init(packedObjects: Int, removedLooseObjects: Int, rolledUpPacks: Int = 0, packs: Int = 0) {
         self.packedObjects = packedObjects
         self.removedLooseObjects = removedLooseObjects
+        self.rolledUpPacks = rolledUpPacks
+        self.packs = packs
     }
 }
 
@@ -39,23 +46,108 @@ extension GitRepository {
             defer { git_odb_free(packs) }
             let unpacked = try looseObjects().filter { git_odb_exists(packs, [$0.id.oid]) != 1 }
             guard !unpacked.isEmpty else {
-                return GitPackResult(packedObjects: 0, removedLooseObjects: try prunePacked())
+                return GitPackResult(packedObjects: 0, removedLooseObjects: try prunePacked(), packs: try packFiles().count)
             }
-            var builder: OpaquePointer?
-            try check(git_packbuilder_new(&builder, repo.raw), "git_packbuilder_new")
-            defer { git_packbuilder_free(builder) }
-            for object in unpacked {
-                try check(git_packbuilder_insert(builder, [object.id.oid], nil), "git_packbuilder_insert")
-            }
-            let count = git_packbuilder_object_count(builder)
-            try check(git_packbuilder_write(builder, nil, 0, nil, nil), "git_packbuilder_write")
+            let count = try writePack(unpacked.map(\.id), repo)
             let removed = try prunePacked()
+            let rolled = try rollUp(repo)
             var odb: OpaquePointer?
             try check(git_repository_odb(&odb, repo.raw), "git_repository_odb")
             defer { git_odb_free(odb) }
             try check(git_odb_refresh(odb), "git_odb_refresh")
-            return GitPackResult(packedObjects: count, removedLooseObjects: removed)
+            return GitPackResult(
+                packedObjects: count,
+                removedLooseObjects: removed,
+                rolledUpPacks: rolled,
+                packs: try packFiles().count
+            )
         }
+    }
+
+    /// Writes `ids` into one new pack; the number of objects written.
+    ///
+    /// The corresponding C functions are `git_packbuilder_insert` and `git_packbuilder_write`.
+    private func writePack(_ ids: [ObjectID], _ repo: RepositoryPointer) throws(GitError) -> Int {
+        var builder: OpaquePointer?
+        try check(git_packbuilder_new(&builder, repo.raw), "git_packbuilder_new")
+        defer { git_packbuilder_free(builder) }
+        for id in ids { try check(git_packbuilder_insert(builder, [id.oid], nil), "git_packbuilder_insert") }
+        let count = git_packbuilder_object_count(builder)
+        try check(git_packbuilder_write(builder, nil, 0, nil, nil), "git_packbuilder_write")
+        return count
+    }
+
+    /// The packs in `objects/pack` (their `.idx` paths) with their object counts, smallest first.
+    private func packFiles() throws(GitError) -> [(index: String, objects: Int)] {
+        let directory = gitDirectory + "objects/pack/"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var out: [(index: String, objects: Int)] = []
+        for name in names where name.hasPrefix("pack-") && name.hasSuffix(".idx") {
+            let index = directory + name
+            let base = String(index.dropLast(4))
+            // A pack with a .keep file is left alone, as git leaves it.
+            guard FileManager.default.fileExists(atPath: base + ".pack"),
+                !FileManager.default.fileExists(atPath: base + ".keep")
+            else { continue }
+            out.append((index, try Self.objectIDs(inPack: index).count))
+        }
+        return out.sorted { ($0.objects, $0.index) < ($1.objects, $1.index) }
+    }
+
+    /// The ids of the objects in the pack whose index is `index`.
+    ///
+    /// The corresponding C function is `git_odb_backend_one_pack`.
+    static func objectIDs(inPack index: String) throws(GitError) -> [ObjectID] {
+        final class Box { var ids: [ObjectID] = [] }
+        let box = Box()
+        let code = lvx_git_pack_foreach(index, { raw, payload in
+            guard let raw, let payload else { return 0 }
+            var oid = git_oid()
+            withUnsafeMutableBytes(of: &oid) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: 20)) }
+            Unmanaged<Box>.fromOpaque(payload).takeUnretainedValue().ids.append(ObjectID(oid))
+            return 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+        try check(code, "git_odb_backend_one_pack")
+        return box.ids
+    }
+
+    /// Keeps the packs a geometric progression, as `git repack --geometric=2` does: sorted by
+    /// object count, each pack must hold at least twice the objects of the one before; the
+    /// smallest packs that break that (and any larger pack less than twice their sum) are rolled
+    /// up into one new pack, and removed.
+    ///
+    /// Each packing adds a small pack, so without this a year makes ~120 packs, and every object
+    /// lookup searches all of them. With it there are about log2(packs) packs, and an object is
+    /// rewritten about log2(packs) times over its life. Returns the number of packs rolled up.
+    private func rollUp(_ repo: RepositoryPointer) throws(GitError) -> Int {
+        let packs = try packFiles()
+        guard packs.count > 1 else { return 0 }
+        var split = 0
+        for i in stride(from: packs.count - 1, to: 0, by: -1) where packs[i].objects < 2 * packs[i - 1].objects {
+            split = i + 1
+            break
+        }
+        guard split > 1 else { return 0 }
+        var total = packs[0..<split].reduce(0) { $0 + $1.objects }
+        while split < packs.count && packs[split].objects < 2 * total {
+            total += packs[split].objects
+            split += 1
+        }
+        let rolled = Array(packs[0..<split])
+        var ids: [ObjectID] = []
+        var seen: Set<ObjectID> = []
+        for pack in rolled {
+            for id in try Self.objectIDs(inPack: pack.index) where seen.insert(id).inserted { ids.append(id) }
+        }
+        _ = try writePack(ids, repo)
+        // The new pack holds every object of the old ones before any of them goes.
+        for pack in rolled {
+            let base = String(pack.index.dropLast(4))
+            for suffix in [".pack", ".idx", ".rev"] {
+                unlink(base + suffix)
+            }
+        }
+        return rolled.count
     }
 
     /// Removes the loose objects some pack in `objects/pack` holds.

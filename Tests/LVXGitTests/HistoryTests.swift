@@ -105,6 +105,51 @@ extension GitTests {
             #expect(try git("fsck", "--strict", "--no-dangling", in: path) == "")
         }
 
+        @Test func packsStayAGeometricProgressionAndEveryObjectStays() throws {
+            let directory = try TemporaryDirectory()
+            let path = try makeDesiredStateRepository(in: directory)
+            let repository = try GitRepository.open(path: path)
+            var counts: [Int] = []
+            var rolled = 0
+            for n in 0..<16 {
+                for k in 0..<4 {
+                    _ = try repository.commit(
+                        files: ["dumps/\(k)/shed.yaml": bytes("n: \(n) k: \(k)\n")],
+                        message: "dump \(n).\(k)",
+                        author: "lvx",
+                        time: WallTime(secondsSince1970: 1_700_000_000 + Int64(n * 4 + k))
+                    )
+                }
+                let result = try repository.pack()
+                counts.append(result.packs)
+                rolled += result.rolledUpPacks
+                // After every packing: sorted by size, each pack holds at least twice the one before.
+                let sizes = try packSizes(path)
+                #expect(sizes.count == result.packs)
+                for (smaller, larger) in zip(sizes, sizes.dropFirst()) {
+                    #expect(larger >= 2 * smaller, "not geometric: \(sizes)")
+                }
+            }
+            #expect(rolled > 0, "16 packings made packs to roll up")
+            #expect((counts.max() ?? 99) <= 5, "about log2(16) packs, not 16: \(counts)")
+            #expect(try git("fsck", "--strict", "--no-dangling", in: path) == "")
+            #expect(try git("count-objects", "-v", in: path).contains("count: 0\n"))
+            let head = try GitRepository.open(path: path).resolve("HEAD")
+            #expect(try GitRepository.open(path: path).file("dumps/3/shed.yaml", at: head)?.text == "n: 15 k: 3\n")
+            #expect(try GitRepository.open(path: path).file("dumps/0/shed.yaml", at: "HEAD~63")?.text == "n: 0 k: 0\n")
+        }
+
+        /// The object counts of the repository's packs, smallest first, as git reads them.
+        func packSizes(_ path: String) throws -> [Int] {
+            let directory = (path as NSString).appendingPathComponent(".git/objects/pack")
+            let indexes = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".idx") }
+            return try indexes.map { name in
+                let index = (directory as NSString).appendingPathComponent(name)
+                let listed = try run("/bin/sh", ["-c", "git show-index < '\(index)'"], environment: gitEnvironment(home: path), in: path)
+                return listed.output.split(separator: "\n").count
+            }.sorted()
+        }
+
         @Test func packOfAnEmptyRepositoryDoesNothing() throws {
             let directory = try TemporaryDirectory()
             let repository = try GitRepository.initialize(path: directory("empty"), bare: true)

@@ -12,6 +12,10 @@ int lvx_git_set_fsync_gitdir(int enabled);
 /// memory the object cache and the mapped pack windows may hold.
 int lvx_git_set_memory_limits(long long cache_bytes, long long mapped_bytes);
 
+/// Calls cb with the 20 raw bytes of every object id in the pack whose index is index_path
+/// (git_odb_backend_one_pack); cb returns 0 to go on.
+int lvx_git_pack_foreach(const char *index_path, int (*cb)(const unsigned char *id, void *payload), void *payload);
+
 /// git_libgit2_init without parsing the system CA bundle.
 ///
 /// libgit2 1.5 built with mbedTLS (Debian's) parses its compiled-in CA file

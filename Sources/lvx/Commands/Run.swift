@@ -131,7 +131,10 @@ enum Upstream {
         if let loose = try? repository.looseObjectCount(), loose >= threshold {
             do {
                 let packed = try repository.pack()
-                logger.info("packed \(packed.packedObjects) objects, removed \(packed.removedLooseObjects) loose ones")
+                let rolled = packed.rolledUpPacks > 0 ? "; rolled \(packed.rolledUpPacks) packs into one" : ""
+                logger.info(
+                    "packed \(packed.packedObjects) objects, removed \(packed.removedLooseObjects) loose ones\(rolled); \(packed.packs) pack(s)"
+                )
             } catch {
                 logger.warning("packing failed: \(error.description)")
             }
