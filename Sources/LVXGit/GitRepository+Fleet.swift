@@ -78,10 +78,7 @@ extension GitRepository {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
             guard let remoteName = try Self.upstreamRemote(repo, branch) else { return false }
-            let remote = try RemoteHandle.lookup(repo, remoteName)
-            var options = git_fetch_options()
-            try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
-            try check(git_remote_fetch(remote.pointer, nil, &options, "lvx init: fetch"), "git_remote_fetch")
+            try Self.fetch(remoteName, repo, log: "lvx init: fetch")
             let tracking = try Self.buffer("git_branch_upstream_name") {
                 git_branch_upstream_name(&$0, repo.raw, branch)
             }

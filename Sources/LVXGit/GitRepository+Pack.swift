@@ -46,7 +46,11 @@ extension GitRepository {
             defer { git_odb_free(packs) }
             let unpacked = try looseObjects().filter { git_odb_exists(packs, [$0.id.oid]) != 1 }
             guard !unpacked.isEmpty else {
-                return GitPackResult(packedObjects: 0, removedLooseObjects: try prunePacked(), packs: try packFiles().count)
+                return GitPackResult(
+                    packedObjects: 0,
+                    removedLooseObjects: try prunePacked(),
+                    packs: try packFiles().count
+                )
             }
             let count = try writePack(unpacked.map(\.id), repo)
             let removed = try prunePacked()
@@ -100,13 +104,17 @@ extension GitRepository {
     static func objectIDs(inPack index: String) throws(GitError) -> [ObjectID] {
         final class Box { var ids: [ObjectID] = [] }
         let box = Box()
-        let code = lvx_git_pack_foreach(index, { raw, payload in
-            guard let raw, let payload else { return 0 }
-            var oid = git_oid()
-            withUnsafeMutableBytes(of: &oid) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: 20)) }
-            Unmanaged<Box>.fromOpaque(payload).takeUnretainedValue().ids.append(ObjectID(oid))
-            return 0
-        }, Unmanaged.passUnretained(box).toOpaque())
+        let code = lvx_git_pack_foreach(
+            index,
+            { raw, payload in
+                guard let raw, let payload else { return 0 }
+                var oid = git_oid()
+                withUnsafeMutableBytes(of: &oid) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: 20)) }
+                Unmanaged<Box>.fromOpaque(payload).takeUnretainedValue().ids.append(ObjectID(oid))
+                return 0
+            },
+            Unmanaged.passUnretained(box).toOpaque()
+        )
         try check(code, "git_odb_backend_one_pack")
         return box.ids
     }

@@ -65,10 +65,7 @@ extension GitRepository {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
             guard let remoteName = try Self.upstreamRemote(repo, branch) else { return .noUpstream }
-            let remote = try RemoteHandle.lookup(repo, remoteName)
-            var options = git_fetch_options()
-            try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
-            try check(git_remote_fetch(remote.pointer, nil, &options, "lvx: fetch"), "git_remote_fetch")
+            try Self.fetch(remoteName, repo, log: "lvx: fetch")
             let upstreamName = try Self.buffer("git_branch_upstream_name") {
                 git_branch_upstream_name(&$0, repo.raw, branch)
             }
@@ -231,6 +228,16 @@ extension GitRepository {
                 hint: "someone pushed meanwhile; the next run fetches and pushes again"
             )
         }
+    }
+
+    /// Fetches the remote `name` with its configured refspecs.
+    ///
+    /// The corresponding C function is `git_remote_fetch`.
+    static func fetch(_ name: String, _ repo: RepositoryPointer, log: String) throws(GitError) {
+        let remote = try RemoteHandle.lookup(repo, name)
+        var options = git_fetch_options()
+        try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
+        try check(git_remote_fetch(remote.pointer, nil, &options, log), "git_remote_fetch")
     }
 
     static func upstreamRemote(_ repo: RepositoryPointer, _ branch: String) throws(GitError) -> String? {

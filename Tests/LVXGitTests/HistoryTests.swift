@@ -145,7 +145,12 @@ extension GitTests {
             let indexes = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".idx") }
             return try indexes.map { name in
                 let index = (directory as NSString).appendingPathComponent(name)
-                let listed = try run("/bin/sh", ["-c", "git show-index < '\(index)'"], environment: gitEnvironment(home: path), in: path)
+                let listed = try run(
+                    "/bin/sh",
+                    ["-c", "git show-index < '\(index)'"],
+                    environment: gitEnvironment(home: path),
+                    in: path
+                )
                 return listed.output.split(separator: "\n").count
             }.sorted()
         }

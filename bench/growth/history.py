@@ -141,14 +141,15 @@ def plan_file(rng: random.Random, pid: str, ts: int, drift: dict[int, dict[str, 
 class Stream:
     """Writes fast-import commands with inline file data."""
 
-    def __init__(self, out: IO[bytes], parent: str | None = None):
+    def __init__(self, out: IO[bytes], parent: str | None = None, ref: str = "refs/heads/main"):
         self.out = out
         self.parent = parent  # for the first commit only
+        self.ref = ref
 
     def commit(self, who: str, ts: int, message: str, files: dict[str, str]) -> None:
         w = self.out.write
         msg = message.encode()
-        w(b"commit refs/heads/main\n")
+        w(f"commit {self.ref}\n".encode())
         w(f"author {who} {ts} +0000\ncommitter {who} {ts} +0000\n".encode())
         w(b"data %d\n%s\n" % (len(msg), msg))
         if self.parent:
@@ -182,7 +183,8 @@ class Generator:
     (which may hold commits made by lvx in between). Counts of what was written are in `counts`.
     """
 
-    def __init__(self, start: int, site: dict[str, str], seed: int = 6048):
+    def __init__(self, start: int, site: dict[str, str], seed: int = 6048, ref: str = "refs/heads/main"):
+        self.ref = ref
         self.rng = random.Random(seed)
         self.start = start
         self.site = site
@@ -202,7 +204,7 @@ class Generator:
 
     def emit(self, out: IO[bytes], runs: int) -> None:
         """Writes the next `runs` runs (with the site commit first if nothing was written yet)."""
-        s = Stream(out, parent="refs/heads/main^0" if self.run else None)
+        s = Stream(out, parent=f"{self.ref}^0" if self.run else None, ref=self.ref)
         alice = "alice <alice@example.invalid>"
         lvx = "lvx <lvx@localhost>"
         rng, counts = self.rng, self.counts
