@@ -1,4 +1,5 @@
 internal import CLibGit2
+internal import Foundation
 internal import Glibc
 
 /// What ``GitRepository/syncFromUpstream()`` did.
@@ -194,12 +195,21 @@ extension GitRepository {
         return out
     }
 
-    /// Pushes `branch` to its upstream merge ref on `remoteName`.
+    /// Pushes `branch` to its upstream merge ref on `remoteName`, refusing to replace anything the
+    /// upstream holds that the branch does not (never a force-push).
     ///
-    /// The corresponding C function is `git_remote_push`.
+    /// With the git command (`git push`), which the package depends on: the upstream's
+    /// receive-pack updates the ref only if it still holds the value the push was computed
+    /// against, and runs the upstream's hooks. libgit2's push is the fallback: over the network
+    /// the server makes the same check, but to a local path libgit2 writes the ref itself, without
+    /// it; the fleet benchmark measured 9 of 33 people's pushes replaced that way by agents' pushes
+    /// racing them. The corresponding C function is `git_remote_push`.
     private func push(_ branch: String, _ remoteName: String, _ repo: RepositoryPointer) throws(GitError) {
         let merge = try Self.buffer("git_branch_upstream_merge") {
             git_branch_upstream_merge(&$0, repo.raw, branch)
+        }
+        if let git = ["/usr/bin/git", "/bin/git"].first(where: FileManager.default.isExecutableFile(atPath:)) {
+            return try pushWithGit(git, branch: branch, merge: merge, remote: remoteName)
         }
         let remote = try RemoteHandle.lookup(repo, remoteName)
         var options = git_push_options()
@@ -228,6 +238,37 @@ extension GitRepository {
                 hint: "someone pushed meanwhile; the next run fetches and pushes again"
             )
         }
+    }
+
+    /// `git push --porcelain REMOTE BRANCH:MERGE` in this repository: no force, no prompt.
+    private func pushWithGit(_ git: String, branch: String, merge: String, remote: String) throws(GitError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: git)
+        process.arguments = ["--git-dir", gitDirectory, "push", "--porcelain", "--quiet", remote, "\(branch):\(merge)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        for name in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
+            environment[name] = nil
+        }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw GitError(.library, "cannot run \(git) push: \(error.localizedDescription)")
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus != 0 else { return }
+        let rejected = text.split(separator: "\n").first { $0.hasPrefix("!") }.map(String.init)
+        throw GitError(
+            .library,
+            "the upstream rejected the push of \(Self.shortName(branch)) (\(rejected ?? text.trimmingCharacters(in: .whitespacesAndNewlines)))",
+            hint: "someone pushed meanwhile; the next run fetches and pushes again"
+        )
     }
 
     /// Fetches the remote `name` with its configured refspecs.

@@ -565,7 +565,7 @@ struct AgentTests {
         }
         let two = try lvx(["history", "lvx6048-1"], environment: env)
         #expect(two.stdout.split(separator: "\n").count == 2, "\(two)")
-        let index = repo.path.appendingPathComponent(".git/lvx/history/lvx6048-1.index").path
+        let index = repo.path.appendingPathComponent(".git/lvx/history/main/lvx6048-1.index").path
         let head = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try String(contentsOfFile: index, encoding: .utf8).contains("\ntip \(head)\n"))
         // A run after the index: only it is read, and it is added.

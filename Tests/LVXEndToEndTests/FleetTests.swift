@@ -215,6 +215,33 @@ struct FleetTests {
         #expect(try fleet.git(["--git-dir", fleet.upstream, "rev-list", "--merges", "sites/cabin"]).isEmpty)
     }
 
+    @Test("a person's push while a run reads its units is never replaced by the run's push, and the next run replays")
+    func pushDuringRun() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("cabin", Self.cabin())
+        // At 2400 baud the read takes over a second: the run has fetched, and will push after it.
+        let slow = try SimulatorProcess(Self.cabin() + ["--baud", "2400"])
+        fleet.sims["cabin"] = slow
+        let box = ResultBox()
+        let group = DispatchGroup()
+        inBackground(group) { box.add(try? fleet.run("cabin")) }
+        var waited = 0
+        while slow.log("96100000000001").isEmpty && waited < 60_000 {
+            usleep(10_000)
+            waited += 10
+        }
+        #expect(!slow.log("96100000000001").isEmpty, "the run is reading the unit")
+        let person = try personPush(fleet, "cabin", "profiles/lvx6048-1.yaml") { $0 + "# a person's note\n" }
+        group.wait()
+        let raced = try #require(box.results.first)
+        #expect(raced.stderr.contains("rejected"), "the run's push must be refused: \(raced)")
+        #expect(try fleet.tip("cabin") == person, "the person's commit is still the branch's tip")
+        fleet.sims["cabin"] = try SimulatorProcess(Self.cabin())
+        let next = try fleet.run("cabin")
+        #expect(next.stderr.contains("replayed lvx's 1 commit(s)"), "\(next)")
+        try fleet.git(["--git-dir", fleet.upstream, "merge-base", "--is-ancestor", person, "sites/cabin"])
+    }
+
     @Test("a raced push that changed a file lvx's commit changed too: nothing merged, nothing pushed, the run goes on")
     func racedConflict() throws {
         let fleet = try Fleet()

@@ -127,6 +127,7 @@ def racing(args: argparse.Namespace, work: Path, lvx: str, sim: str, rows: list[
             sh([lvx, "init", str(work / f"{name}.git"), "--bare", "--site", name, "--upstream", str(upstream),
                 "--from-live"], env={**env, "LVX_PORTS": port})
         reported = {name: 0 for name in names}
+        replayed = {name: 0 for name in names}
         pushed: list[tuple[str, str]] = []
         stop = threading.Event()
         lock = threading.Lock()
@@ -156,10 +157,11 @@ def racing(args: argparse.Namespace, work: Path, lvx: str, sim: str, rows: list[
 
         def agent(name: str, port: str, now: str) -> None:
             r = sh([lvx, "run", "--repo", str(work / f"{name}.git")],
-                   env={**env, "LVX_PORTS": port, "LVX_NOW": now}, check=False)
+                   env={**env, "LVX_PORTS": port, "LVX_NOW": now, "LVX_LOG": "stderr"}, check=False)
             if re.search(r"^run \S+: .*\[[0-9a-f]{12}\]$", r.stdout, re.M):
                 with lock:
                     reported[name] += 1
+                    replayed[name] += "replayed lvx's" in r.stderr
 
         t0 = time.perf_counter()
         racer = threading.Thread(target=person)
@@ -188,10 +190,7 @@ def racing(args: argparse.Namespace, work: Path, lvx: str, sim: str, rows: list[
                    check=False)
             lost_pushes += r.returncode != 0
         merges = sh(["git", "--git-dir", str(upstream), "rev-list", "--merges", "--all"]).stdout.split()
-        replays = 0
-        for name in names:
-            replays += len(re.findall("replayed lvx's", sh(["git", "--git-dir", str(work / f"{name}.git"), "reflog",
-                                                             "show", "--format=%gs", f"sites/{name}"]).stdout))
+        replays = sum(replayed.values())
         rows.append(f"| race: {args.race_sites} sites x {args.rounds + 1} passes (4 at a time) with a person pushing "
                     f"to random site branches, {took:.0f} s | runs reported {sum(reported.values())}, on the "
                     f"upstream {on_upstream}, lost {lost_runs} | person pushes {len(pushed)}, lost or rewritten "
