@@ -377,7 +377,19 @@ class Bench:
             ("lvx history lvx6048-1 --changes-only", ["history", "lvx6048-1", "--changes-only"], (0,)),
             (f"lvx dump lvx6048-1 --at {mid}", ["dump", "lvx6048-1", "--at", mid], (0,)),
             (f"lvx diff lvx6048-1 --since {month}", ["diff", "lvx6048-1", "--since", month], (0, 2)),
+            ("lvx report --unit lvx6048-1 (a year, one unit)",
+             ["report", "--unit", "lvx6048-1", "--out", str(self.work / "report.html")], (0,)),
         ]
+        # The first history and report calls build their indexes (lvx/history/ in the git directory);
+        # the figures below are the medians, so they are the calls that find the indexes.
+        cold = {}
+        for label, args in (("history", ["history", "lvx6048-1"]),
+                            ("report", ["report", "--unit", "lvx6048-1", "--out", str(self.work / "report.html")])):
+            shutil.rmtree(year.path / "lvx", ignore_errors=True)
+            m = measure([str(self.lvx), *args], env, (0,), self.work)
+            cold[label] = m
+            self.row("query", f"lvx {label} lvx6048-1, first call (no index yet)",
+                     f"{secs(m.wall)}, {m.rss_kb / 1024:.0f} MB")
         for label, args, ok in cases:
             runs = [measure([str(self.lvx), *args], env, ok, self.work) for _ in range(self.args.query_runs)]
             lines = len(runs[0].result.stdout.splitlines())
