@@ -140,6 +140,9 @@ run "$LVX" run --repo "$work/home.git"
 LVX_PORTS=$cabin_ports run "$LVX" run --repo "$work/cabin.git"
 run "$LVX" fleet status "$fleet" --cache "$work/fleet-cache"
 run "$LVX" fleet plans "$fleet" --cache "$work/fleet-cache"
+cabin_plan=$( { "$LVX" fleet plans "$fleet" --cache "$work/fleet-cache" --json || true; } | sed -n 's/.*"id" *: *"\([0-9a-f]*\)".*/\1/p' | head -n 1)
+run "$LVX" approve "$cabin_plan" --by alice --key "$work/alice" --fleet "$fleet" --cache "$work/fleet-cache"
+run "$LVX" fleet status "$fleet" --cache "$work/fleet-cache"   # the cabin's plan: approved
 
 # The settings timeline of the agent-mode site, kept after the demo (the work directory is not).
 report="$PWD/.build/demo/lvx-report.html"

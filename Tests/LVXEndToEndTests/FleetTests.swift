@@ -139,6 +139,34 @@ struct FleetTests {
         #expect(state?["name"] as? String == "approved", "\(String(describing: after["cabin"]))")
     }
 
+    @Test("lvx approve --fleet finds the site of a plan, approves it on that site's branch, and the site applies it")
+    func approveThroughTheFleet() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("home", Self.home)
+        try fleet.addSite("cabin", Self.cabin())
+        // The cabin's desired float becomes 54.2, with auto-apply: its run plans the write.
+        _ = try personPush(fleet, "cabin", "profiles/lvx6048-1.yaml") {
+            $0.replacingOccurrences(of: "float_voltage: 54.0", with: "float_voltage: 54.2")
+        }
+        _ = try personPush(fleet, "cabin", "lvx.yaml") {
+            $0.replacingOccurrences(of: "auto_apply_approved: false", with: "auto_apply_approved: true")
+        }
+        #expect(try fleet.run("cabin").exitCode == 2)
+        #expect(try fleet.run("home").exitCode == 0)
+        let (_, sites) = try fleet.statusJSON()
+        let id = try #require((sites["cabin"]?["pending_plan"] as? [String: Any])?["id"] as? String)
+        let homeBefore = try fleet.tip("home")
+        let approved = try lvx(["approve", id, "--by", "alice", "--fleet", fleet.upstream, "--cache", fleet.cache])
+        #expect(approved.exitCode == 0, "\(approved)")
+        #expect(approved.stdout.contains("approved plan \(id) of site cabin by alice"), "\(approved)")
+        #expect(try fleet.tip("home") == homeBefore, "only the cabin's branch changed")
+        let applied = try fleet.run("cabin")
+        #expect(applied.exitCode == 0, "the site fetched the approval and applied the plan: \(applied)")
+        #expect(fleet.sims["cabin"]?.settersReceived.count == 1)
+        let missing = try lvx(["approve", "0123456789abcdef", "--fleet", fleet.upstream, "--cache", fleet.cache])
+        #expect(missing.exitCode == 1 && missing.stderr.contains("no site of"), "\(missing)")
+    }
+
     @Test("a site without a run for more than three timer periods is late: exit 1; within them it is not")
     func late() throws {
         let fleet = try Fleet()

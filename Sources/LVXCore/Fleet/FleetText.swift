@@ -126,8 +126,8 @@ public struct FleetText: Sendable {
             ])
         }
         return Self.table(rows)
-            + "\(plans.count) plan(s) waiting; to review and approve one: git clone -b sites/SITE UPSTREAM, "
-            + "then lvx show PLAN and lvx approve PLAN in the clone, and push\n"
+            + "\(plans.count) plan(s) waiting; approve one with lvx approve PLAN --fleet UPSTREAM "
+            + "(review it first in a clone: git clone -b sites/SITE UPSTREAM, then lvx show PLAN)\n"
     }
 
     public func plansJSON(_ plans: [FleetPlan]) -> JSONValue { .array(plans.map(planJSON)) }

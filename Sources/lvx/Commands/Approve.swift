@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import LVXCore
 import LVXReconcile
+import LVXYAML
 
 extension LVXCommand {
     /// `lvx approve PLAN_ID`: record that a person approved exactly this plan (bound to its digest).
@@ -22,10 +24,22 @@ extension LVXCommand {
         )
         var key: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Approve a plan of a fleet's site: the fleet's upstream. The site whose branch holds the plan is found through the fleet view; the approval is committed in a fresh clone of its branch and pushed.",
+                valueName: "upstream"
+            )
+        )
+        var fleet: String?
+
+        @Option(help: ArgumentHelp("The mirror of --fleet (as lvx fleet --cache).", valueName: "dir")) var cache:
+            String?
+
         @OptionGroup var repository: RepositoryOptions
 
         func run() async throws {
             try await execute {
+                if let fleet { return try approveInFleet(fleet) }
                 let approver = person(by)
                 let signer = SSHApprovalSigner.reviewer(key: key, approver: approver, repositoryPath: repository.path)
                 let (plan, _) = try Reconciler.real(repository: repository).approve(
@@ -47,6 +61,59 @@ extension LVXCommand {
         }
     }
 
+}
+
+extension LVXCommand.Approve {
+    /// `lvx approve PLAN_ID --fleet UPSTREAM`: finds the site whose branch holds the plan, approves
+    /// it in a fresh clone of that branch, and pushes the approval (never forced).
+    func approveInFleet(_ upstream: String) throws -> ExitStatus {
+        let (mirror, branches) = try FleetMirror.open(upstream: upstream, cache: cache)
+        let view = FleetView(repository: mirror, codec: YAMLCodec(), clock: SystemClock())
+        let holding = branches.filter { branch in
+            ((try? view.plans(site: branch.site, tip: branch.tip)) ?? []).contains { $0.id == planID }
+        }
+        guard let branch = holding.first, holding.count == 1 else {
+            throw CLIError(
+                holding.isEmpty
+                    ? "no site of \(upstream) has a plan '\(planID)'"
+                    : "plan '\(planID)' is on several sites: \(holding.map(\.site).joined(separator: ", "))",
+                hint: "`lvx fleet plans \(upstream)` lists the plans waiting, with their sites"
+            )
+        }
+        let clone = NSTemporaryDirectory() + "lvx-approve-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: clone) }
+        try GitCommand.run([
+            "clone", "--quiet", "--single-branch", "--branch", "sites/\(branch.site)", FleetMirror.source(upstream),
+            clone,
+        ])
+        var options = RepositoryOptions()
+        options.repo = clone
+        let approver = person(by)
+        let signer = SSHApprovalSigner.reviewer(key: key, approver: approver, repositoryPath: clone)
+        let (plan, _) = try Reconciler.real(repository: options).approve(planID, by: approver, signer: signer)
+        do {
+            try GitCommand.run(["-C", clone, "push", "--quiet", "origin", "sites/\(branch.site)"])
+        } catch {
+            throw CLIError(
+                "the approval of plan \(plan.id) could not be pushed to site \(branch.site)'s branch: \(error)",
+                hint: "someone pushed meanwhile, or the site's run did; approve again"
+            )
+        }
+        Terminal.standardOutput.line(
+            "approved plan \(plan.id) of site \(branch.site) by \(approver)"
+                + (signer.map { ", signed as \($0.identity)" } ?? "")
+                + "; pushed to sites/\(branch.site), where the site's next run sees it"
+        )
+        if signer == nil {
+            Terminal.standardError.warning(
+                "the approval is not signed: it does not count where signers are pinned; set git's user.signingkey (gpg.format=ssh) or pass --key"
+            )
+        }
+        return .success
+    }
+}
+
+extension LVXCommand {
     /// `lvx show PLAN_ID`: a saved plan and its state.
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
