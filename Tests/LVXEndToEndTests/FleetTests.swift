@@ -167,6 +167,36 @@ struct FleetTests {
         #expect(missing.exitCode == 1 && missing.stderr.contains("no site of"), "\(missing)")
     }
 
+    @Test("a site whose approved plan went stale (the unit changed before the apply) shows it stale: exit 2")
+    func stalePlan() throws {
+        let fleet = try Fleet()
+        try fleet.addSite("cabin", Self.cabin())
+        _ = try personPush(fleet, "cabin", "profiles/lvx6048-1.yaml") {
+            $0.replacingOccurrences(of: "float_voltage: 54.0", with: "float_voltage: 54.2")
+        }
+        #expect(try fleet.run("cabin").exitCode == 2)
+        let (_, before) = try fleet.statusJSON()
+        let id = try #require((before["cabin"]?["pending_plan"] as? [String: Any])?["id"] as? String)
+        #expect(
+            try lvx(["approve", id, "--by", "alice", "--fleet", fleet.upstream, "--cache", fleet.cache]).exitCode == 0
+        )
+        // Someone sets 54.4 on the LCD; then the site's operator applies: refused as stale.
+        fleet.sims["cabin"] = try SimulatorProcess(Self.cabin(float: "54.4"))
+        let env = ["LVX_PORTS": fleet.sims["cabin"]?.portList ?? ""]
+        try fleet.git(["--git-dir", fleet.repo("cabin"), "fetch", "-q", "origin"])
+        try fleet.git([
+            "--git-dir", fleet.repo("cabin"), "update-ref", "refs/heads/sites/cabin", "refs/remotes/origin/sites/cabin",
+        ])
+        let apply = try lvx(["apply", id, "--repo", fleet.repo("cabin")], environment: env)
+        #expect(apply.exitCode == 4 && apply.stderr.contains("plan is stale"), "\(apply)")
+        try fleet.git(["--git-dir", fleet.repo("cabin"), "push", "-q", "origin", "sites/cabin"])
+        let (result, after) = try fleet.statusJSON()
+        #expect(result.exitCode == 2, "\(result)")
+        let state = (after["cabin"]?["pending_plan"] as? [String: Any])?["state"] as? [String: Any]
+        #expect(state?["name"] as? String == "stale", "\(String(describing: after["cabin"]))")
+        #expect(after["cabin"]?["health"] as? String == "changes")
+    }
+
     @Test("a site without a run for more than three timer periods is late: exit 1; within them it is not")
     func late() throws {
         let fleet = try Fleet()
