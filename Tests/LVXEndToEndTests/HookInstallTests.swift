@@ -27,10 +27,14 @@ struct HookInstallTests {
             let bin = base.appendingPathComponent("bin")
             try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
             copy = bin.appendingPathComponent("lvx").path
-            try FileManager.default.copyItem(
-                atPath: PackagePaths.productsDirectory().appendingPathComponent("lvx").path,
-                toPath: copy
+            // Copied by a child process: a file this process wrote could fail to run with ETXTBSY
+            // while a parallel test's fork still held the descriptor it was written through (seen
+            // once in a fresh-clone run under load).
+            let copied = try runCommand(
+                "/bin/cp",
+                [PackagePaths.productsDirectory().appendingPathComponent("lvx").path, copy]
             )
+            guard copied.exitCode == 0 else { throw SimulatorError(message: "cp failed: \(copied)") }
             hub = base.appendingPathComponent("hub.git").path
             clone = base.appendingPathComponent("clone").path
             let made = try runCommand(copy, ["init", hub, "--bare"])
