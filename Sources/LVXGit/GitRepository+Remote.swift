@@ -208,9 +208,7 @@ extension GitRepository {
         let merge = try Self.buffer("git_branch_upstream_merge") {
             git_branch_upstream_merge(&$0, repo.raw, branch)
         }
-        if let git = ["/usr/bin/git", "/bin/git"].first(where: FileManager.default.isExecutableFile(atPath:)) {
-            return try pushWithGit(git, branch: branch, merge: merge, remote: remoteName)
-        }
+        if GitCommand.path != nil { return try pushWithGit(branch: branch, merge: merge, remote: remoteName) }
         let remote = try RemoteHandle.lookup(repo, remoteName)
         var options = git_push_options()
         try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
@@ -241,28 +239,11 @@ extension GitRepository {
     }
 
     /// `git push --porcelain REMOTE BRANCH:MERGE` in this repository: no force, no prompt.
-    private func pushWithGit(_ git: String, branch: String, merge: String, remote: String) throws(GitError) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: git)
-        process.arguments = ["--git-dir", gitDirectory, "push", "--porcelain", "--quiet", remote, "\(branch):\(merge)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        for name in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
-            environment[name] = nil
-        }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw GitError(.library, "cannot run \(git) push: \(error.localizedDescription)")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus != 0 else { return }
+    private func pushWithGit(branch: String, merge: String, remote: String) throws(GitError) {
+        let (status, text) = try GitCommand.execute(
+            ["--git-dir", gitDirectory, "push", "--porcelain", "--quiet", remote, "\(branch):\(merge)"]
+        )
+        guard status != 0 else { return }
         let rejected = text.split(separator: "\n").first { $0.hasPrefix("!") }.map(String.init)
         throw GitError(
             .library,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LVXCore
+import LVXGit
 import LVXReconcile
 import LVXYAML
 
@@ -82,10 +83,14 @@ extension LVXCommand.Approve {
         }
         let clone = NSTemporaryDirectory() + "lvx-approve-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: clone) }
-        try GitCommand.run([
-            "clone", "--quiet", "--single-branch", "--branch", "sites/\(branch.site)", FleetMirror.source(upstream),
-            clone,
-        ])
+        do {
+            try GitCommand.run([
+                "clone", "--quiet", "--single-branch", "--branch", "sites/\(branch.site)", FleetMirror.source(upstream),
+                clone,
+            ])
+        } catch {
+            throw CLIError("cannot clone site \(branch.site)'s branch of \(upstream): \(error)")
+        }
         var options = RepositoryOptions()
         options.repo = clone
         let approver = person(by)

@@ -187,32 +187,3 @@ enum FleetMirror {
         return (mirror, branches)
     }
 }
-
-/// The git command, for what libgit2 does slowly or without the upstream's checks.
-enum GitCommand {
-    static var path: String? {
-        ["/usr/bin/git", "/bin/git"].first(where: FileManager.default.isExecutableFile(atPath:))
-    }
-
-    /// Runs git with `arguments`, no prompt; throws its error output when it fails.
-    static func run(_ arguments: [String]) throws {
-        guard let git = path else { throw CLIError("the git command is not installed", hint: "apt install git") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: git)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw CLIError("git \(arguments.first ?? "") exited \(process.terminationStatus): \(text)")
-        }
-    }
-}
