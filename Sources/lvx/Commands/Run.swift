@@ -102,8 +102,7 @@ enum Upstream {
             let outcome = try repository.syncFromUpstream()
             switch outcome {
             case .fastForwarded(_, let to): logger.info("fast-forwarded to the upstream's \(to.prefix(12))")
-            case .diverged(let ahead, let behind):
-                return replay(repository, ahead: ahead, behind: behind, logger: logger)
+            case .diverged(let ahead, let behind): replay(repository, ahead: ahead, behind: behind, logger: logger)
             default: break
             }
             return outcome
@@ -146,13 +145,12 @@ extension Upstream {
     /// After a person pushed between a run's fetch and its push: lvx's own unpublished commits go
     /// back on top of the upstream (never a merge); when they cannot, the run goes on with what the
     /// branch holds and says why.
-    static func replay(_ repository: GitRepository, ahead: Int, behind: Int, logger: Logger) -> UpstreamSync {
+    static func replay(_ repository: GitRepository, ahead: Int, behind: Int, logger: Logger) {
         let diverged = "the branch and its upstream diverged (\(ahead) local, \(behind) upstream commit(s))"
         do {
             switch try repository.replayAgentCommitsOntoUpstream() {
             case .replayed(let count):
                 logger.notice("\(diverged); replayed lvx's \(count) commit(s) on top of the upstream")
-                return .fastForwarded(from: nil, to: "")
             case .foreignCommit(let commit):
                 logger.warning(
                     "\(diverged); nothing was merged: commit \(commit.shortID) by \(commit.author) is not lvx's"
@@ -167,7 +165,6 @@ extension Upstream {
         } catch {
             logger.warning("\(diverged); replaying lvx's commits failed: \(error.description)")
         }
-        return .diverged(ahead: ahead, behind: behind)
     }
 }
 
