@@ -49,7 +49,7 @@ extension GitRepository {
                 return GitPackResult(
                     packedObjects: 0,
                     removedLooseObjects: try prunePacked(),
-                    packs: try packFiles().count
+                    packs: packIndexes().count
                 )
             }
             let count = try writePack(unpacked.map(\.id), repo)
@@ -63,7 +63,7 @@ extension GitRepository {
                 packedObjects: count,
                 removedLooseObjects: removed,
                 rolledUpPacks: rolled,
-                packs: try packFiles().count
+                packs: packIndexes().count
             )
         }
     }
@@ -81,21 +81,23 @@ extension GitRepository {
         return count
     }
 
-    /// The packs in `objects/pack` (their `.idx` paths) with their object counts, smallest first.
-    private func packFiles() throws(GitError) -> [(index: String, objects: Int)] {
+    /// The `.idx` paths of the packs in `objects/pack` that lvx may roll up: a pack with a `.keep`
+    /// file is left alone, as git leaves it.
+    private func packIndexes() -> [String] {
         let directory = gitDirectory + "objects/pack/"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var out: [(index: String, objects: Int)] = []
-        for name in names where name.hasPrefix("pack-") && name.hasSuffix(".idx") {
-            let index = directory + name
+        return names.filter { $0.hasPrefix("pack-") && $0.hasSuffix(".idx") }.map { directory + $0 }.filter { index in
             let base = String(index.dropLast(4))
-            // A pack with a .keep file is left alone, as git leaves it.
-            guard FileManager.default.fileExists(atPath: base + ".pack"),
-                !FileManager.default.fileExists(atPath: base + ".keep")
-            else { continue }
-            out.append((index, try Self.objectIDs(inPack: index).count))
+            return FileManager.default.fileExists(atPath: base + ".pack")
+                && !FileManager.default.fileExists(atPath: base + ".keep")
         }
-        return out.sorted { ($0.objects, $0.index) < ($1.objects, $1.index) }
+    }
+
+    /// Those packs with their object ids, the smallest first.
+    private func packFiles() throws(GitError) -> [(index: String, ids: [ObjectID])] {
+        var out: [(index: String, ids: [ObjectID])] = []
+        for index in packIndexes() { out.append((index, try Self.objectIDs(inPack: index))) }
+        return out.sorted { ($0.ids.count, $0.index) < ($1.ids.count, $1.index) }
     }
 
     /// The ids of the objects in the pack whose index is `index`.
@@ -131,21 +133,21 @@ extension GitRepository {
         let packs = try packFiles()
         guard packs.count > 1 else { return 0 }
         var split = 0
-        for i in stride(from: packs.count - 1, to: 0, by: -1) where packs[i].objects < 2 * packs[i - 1].objects {
+        for i in stride(from: packs.count - 1, to: 0, by: -1) where packs[i].ids.count < 2 * packs[i - 1].ids.count {
             split = i + 1
             break
         }
         guard split > 1 else { return 0 }
-        var total = packs[0..<split].reduce(0) { $0 + $1.objects }
-        while split < packs.count && packs[split].objects < 2 * total {
-            total += packs[split].objects
+        var total = packs[0..<split].reduce(0) { $0 + $1.ids.count }
+        while split < packs.count && packs[split].ids.count < 2 * total {
+            total += packs[split].ids.count
             split += 1
         }
         let rolled = Array(packs[0..<split])
         var ids: [ObjectID] = []
         var seen: Set<ObjectID> = []
         for pack in rolled {
-            for id in try Self.objectIDs(inPack: pack.index) where seen.insert(id).inserted { ids.append(id) }
+            for id in pack.ids where seen.insert(id).inserted { ids.append(id) }
         }
         _ = try writePack(ids, repo)
         // The new pack holds every object of the old ones before any of them goes.
