@@ -92,21 +92,11 @@ public struct FleetPlan: Sendable, Hashable {
         self.state = state
     }
 
-    /// Whether the plan still waits for someone: approval, its apply, or a fresh plan (stale).
-    public var isPending: Bool {
-        switch state {
-        case .pendingApproval, .approved, .applying, .stale: true
-        default: false
-        }
-    }
+    /// Whether the plan still waits for someone (``PlanState/isWaiting``).
+    public var isPending: Bool { state.isWaiting }
 
-    /// Whether the plan reached an outcome on the units: applied, failed, interrupted or refused.
-    public var isOutcome: Bool {
-        switch state {
-        case .applied, .failed, .interrupted, .refusedBeforeWrite: true
-        default: false
-        }
-    }
+    /// Whether the plan reached an outcome on the units (``PlanState/isOutcome``).
+    public var isOutcome: Bool { state.isOutcome }
 }
 
 /// One row of `lvx fleet status`: a site's last run, its pending plan and its last apply.

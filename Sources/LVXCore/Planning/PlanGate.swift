@@ -231,6 +231,22 @@ public enum PlanState: Sendable, Hashable, CustomStringConvertible {
         default: false
         }
     }
+
+    /// Whether the plan still waits for someone: approval, its apply, or a fresh plan (stale).
+    public var isWaiting: Bool {
+        switch self {
+        case .pendingApproval, .approved, .applying, .stale: true
+        default: false
+        }
+    }
+
+    /// Whether the plan reached an outcome on the units: applied, failed, interrupted or refused.
+    public var isOutcome: Bool {
+        switch self {
+        case .applied, .failed, .interrupted, .refusedBeforeWrite: true
+        default: false
+        }
+    }
 }
 
 /// The one place that decides whether a plan may be approved or applied, and what state it is in.

@@ -130,6 +130,17 @@ struct DumpHistory {
         self.unit = unit
     }
 
+    /// The history of `unit` in a repository already open.
+    init(repository: GitRepository, unit: String) {
+        self.repository = repository
+        self.unit = unit
+    }
+
+    /// The dump in `bytes` (the file at `path`), or `nil` when it does not parse.
+    static func parse(_ bytes: [UInt8], path: String) -> UnitDump? {
+        (try? RecordFiles.node(bytes, path: path)).flatMap { try? UnitDump(node: $0) }
+    }
+
     /// Calls `body` with each dump committed up to `until` (and since commit `after`), newest
     /// first, until it returns `false`; unreadable versions are skipped.
     func forEach(until: WallTime?, after: String? = nil, _ body: (Version) -> Bool) throws {
@@ -138,12 +149,7 @@ struct DumpHistory {
         do {
             try repository.forEachFileVersion(path: path, until: until, after: after) { version in
                 guard let bytes = version.content,
-                    let dump = reader.read(
-                        bytes,
-                        parse: { bytes in
-                            (try? RecordFiles.node(bytes, path: path)).flatMap { try? UnitDump(node: $0) }
-                        }
-                    )
+                    let dump = reader.read(bytes, parse: { Self.parse($0, path: path) })
                 else { return true }
                 return body(Version(commit: version.entry.commit, time: version.entry.time, dump: dump))
             }
@@ -193,9 +199,8 @@ struct DumpHistory {
     /// The unit's dump as commit `commit` left it.
     func dump(at commit: String) -> UnitDump? {
         let path = UnitDump.path(for: unit)
-        guard let bytes = try? repository.file(path, at: commit), let node = try? RecordFiles.node(bytes, path: path)
-        else { return nil }
-        return try? UnitDump(node: node)
+        guard let bytes = try? repository.file(path, at: commit) else { return nil }
+        return Self.parse(bytes, path: path)
     }
 
     /// Throws when `unit` is neither a unit in `lvx.yaml` at HEAD nor has any dump in history,

@@ -107,7 +107,7 @@ struct SiteReport {
         let now = reconciler.clock.now()
         var summaries: [UnitSummary] = []
         for unit in units {
-            let history = try DumpHistory(repositoryPath: repository, unit: unit.name)
+            let history = DumpHistory(repository: git, unit: unit.name)
             // The dumps where something changed (the first is one); before --since, only the last
             // of them, as the state at the start.
             var points: [TimelineBuilder.Point] = []
@@ -140,26 +140,19 @@ struct SiteReport {
                 desired: desired,
                 markers: mine.flatMap(markers)
             )
-            let states = mine.map { PlanGate.state(of: $0, policy: snapshot.applyPolicy, now: now) }
             summaries.append(
                 UnitSummary(
                     timeline: timeline,
                     plans: mine.count,
                     applied: mine.filter { $0.result?.outcome == .applied }.count,
                     failed: mine.filter { $0.result.map { $0.outcome != .applied } ?? false }.count,
-                    pending: states.filter {
-                        switch $0 {
-                        case .pendingApproval, .approved, .stale, .applying: true
-                        default: false
-                        }
-                    }.count
+                    pending: mine.filter { PlanGate.state(of: $0, policy: snapshot.applyPolicy, now: now).isWaiting }
+                        .count
                 )
             )
         }
         return ReportPage.Site(name: state.site ?? "site", commit: snapshot.commit, units: summaries)
     }
-
-    private var repository: String { git.path }
 
     /// Every version of the desired state that loads, oldest first, dated by its commit.
     func desiredVersions(upTo tip: String) throws -> [TimelineBuilder.Desired] {
