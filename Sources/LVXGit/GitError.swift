@@ -28,6 +28,8 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
         case fileSystem
         /// The signer of a commit failed or returned no signature.
         case signingFailed
+        /// The answer lies in history a shallow fetch left out.
+        case historyNotFetched
     }
 
     /// What kind of failure this is.

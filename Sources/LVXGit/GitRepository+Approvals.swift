@@ -14,22 +14,22 @@ extension GitRepository {
     ///   - path: a repository path (a file or a directory).
     ///   - tip: a revision whose history is searched.
     /// - Returns: the commit id, or `nil` when `path` does not appear in that history.
-    /// - Throws: ``GitError`` for an invalid path, an unknown revision or a libgit2 failure.
+    /// - Throws: ``GitError`` for an invalid path, an unknown revision or a libgit2 failure, and
+    ///   ``GitError/Code/historyNotFetched`` when `path` exists at the edge of a shallow history.
     public func commitThatAdded(path: String, reachableFrom tip: String) throws(GitError) -> String? {
         let path = try Self.checkedPath(Self.trimmed(path))
         return try locked { repo throws(GitError) in
-            let walk = try Revwalk(repo, sorting: git_sort_t(GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue))
-            var start = try commitID(tip, repo).oid
-            try check(git_revwalk_push(walk.pointer, &start), "git_revwalk_push")
-            while let id = try walk.next() {
-                let commit = try Commit.lookup(repo, id)
-                guard try commit.tree().entryID(at: path) != nil else { continue }
+            let walk = try Ancestry(repo, gitDirectory: gitDirectory, tip: try commitID(tip, repo), hiding: nil)
+            for node in walk.newestFirst.reversed() {
+                guard try Tree.lookup(repo, node.treeID).entryID(at: path) != nil else { continue }
+                if node.isEdge { throw Self.notFetched(before: node.id, path: path) }
                 var inParent = false
-                for parent in commit.parentIDs where try Commit.lookup(repo, parent).tree().entryID(at: path) != nil {
+                for parent in node.parents
+                where try Tree.lookup(repo, walk.treeID(of: parent, repo)).entryID(at: path) != nil {
                     inParent = true
                     break
                 }
-                if !inParent { return id.description }
+                if !inParent { return node.id.description }
             }
             return nil
         }
@@ -48,27 +48,24 @@ extension GitRepository {
     ///     the whole history.
     ///   - upTo: the newest commit to consider.
     /// - Returns: each commit with its author, committer and whether it is signed.
-    /// - Throws: ``GitError`` for an invalid path, an unknown revision or a libgit2 failure.
+    /// - Throws: ``GitError`` for an invalid path, an unknown revision or a libgit2 failure, and
+    ///   ``GitError/Code/historyNotFetched`` when the walk reaches the edge of a shallow history
+    ///   where one of `paths` exists (whether that commit changed it is unknown).
     public func commits(touching paths: [String], after: String?, upTo: String) throws(GitError) -> [GitCommitInfo] {
         var checked: [String] = []
         for path in paths { checked.append(try Self.checkedPath(Self.trimmed(path))) }
         return try locked { repo throws(GitError) in
-            let walk = try Revwalk(repo, sorting: git_sort_t(GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue))
-            var start = try commitID(upTo, repo).oid
-            try check(git_revwalk_push(walk.pointer, &start), "git_revwalk_push")
-            if let after {
-                var hidden = try commitID(after, repo).oid
-                try check(git_revwalk_hide(walk.pointer, &hidden), "git_revwalk_hide")
-            }
+            let hidden = try after.map { revision throws(GitError) in try commitID(revision, repo) }
+            let walk = try Ancestry(repo, gitDirectory: gitDirectory, tip: try commitID(upTo, repo), hiding: hidden)
             var found: [GitCommitInfo] = []
-            while let id = try walk.next() {
-                let commit = try Commit.lookup(repo, id)
-                let tree = try commit.tree()
+            for node in walk.newestFirst {
+                let tree = try Tree.lookup(repo, node.treeID)
                 var parentTrees: [ObjectID] = []
-                for parent in commit.parentIDs { parentTrees.append(try Commit.lookup(repo, parent).treeID) }
+                for parent in node.parents { parentTrees.append(try walk.treeID(of: parent, repo)) }
                 var changed = false
                 for path in checked where !changed {
                     let current = try tree.entryID(at: path)
+                    if node.isEdge, current != nil { throw Self.notFetched(before: node.id, path: path) }
                     if parentTrees.isEmpty {
                         changed = current != nil
                         continue
@@ -80,10 +77,19 @@ extension GitRepository {
                     }
                     changed = !sameAsAParent
                 }
-                if changed { found.append(try Self.info(commit)) }
+                if changed { found.append(try Self.info(try Commit.lookup(repo, node.id))) }
             }
             return found
         }
+    }
+
+    /// The answer about `path` lies before `edge`, whose parents a shallow fetch left out.
+    private static func notFetched(before edge: ObjectID, path: String) -> GitError {
+        GitError(
+            .historyNotFetched,
+            "\(path) exists at commit \(edge.description.prefix(12)), the oldest this shallow repository holds, so when it was added or changed is unknown",
+            hint: "fetch the rest of the history (git fetch --unshallow)"
+        )
     }
 
     /// `profiles` for `profiles/`.

@@ -15,6 +15,14 @@ extension GitRepository {
     /// The prefix of a site's branch on a fleet's upstream: `sites/NAME`.
     public static let siteBranchPrefix = "sites/"
 
+    /// Whether some commits' parents were left out by a shallow fetch (`$GIT_DIR/shallow`).
+    ///
+    /// History queries stop at those commits (see ``commitThatAdded(path:reachableFrom:)``).
+    /// The corresponding C function is `git_repository_is_shallow`.
+    public var isShallow: Bool {
+        (try? locked { repo throws(GitError) in git_repository_is_shallow(repo.raw) == 1 }) ?? false
+    }
+
     /// Every `sites/*` branch, sorted by site name.
     ///
     /// The corresponding C functions are `git_reference_iterator_glob_new`, `git_reference_next`

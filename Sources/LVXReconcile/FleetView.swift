@@ -52,11 +52,38 @@ public struct FleetView: Sendable {
         )
     }
 
+    /// How far back the site's history must reach for ``status(site:tip:)`` and
+    /// ``plans(site:tip:)`` to check the approvals that still decide a state: the creation time of
+    /// the oldest plan that is approved and not yet over, or `nil` when there is none.
+    ///
+    /// An approval is committed after its plan was made, so a mirror holding the commits since
+    /// then can tell who signed it; an approval dated before its plan is reported as unverified,
+    /// never taken for signed. The approvals of plans that are over are not checked at all.
+    public func historyNeeded(site: String, tip: String) -> WallTime? {
+        guard verifier?.isConfigured == true,
+            let snapshot = try? SiteSnapshot.load(
+                repository,
+                codec: codec,
+                revision: tip,
+                today: CivilDate(clock.now())
+            )
+        else { return nil }
+        let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit, now: clock.now())
+        let live = (try? book.live(policy: snapshot.applyPolicy, now: clock.now())) ?? []
+        return live.filter { $0.approval != nil }.map(\.plan.created).min()
+    }
+
     /// Every plan of the site at `tip` that loads, newest first, with its state.
     public func plans(site: String, tip: String) throws -> [FleetPlan] {
         let snapshot = try SiteSnapshot.load(repository, codec: codec, revision: tip, today: CivilDate(clock.now()))
-        let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit, verifier: verifier)
         let now = clock.now()
+        let book = RecordBook(
+            repository: repository,
+            codec: codec,
+            commit: snapshot.commit,
+            verifier: verifier,
+            now: now
+        )
         return try book.all().compactMap { _, loaded in
             guard case .success(let records) = loaded else { return nil }
             let plan = records.plan

@@ -10,17 +10,24 @@ public struct RecordBook: Sendable {
     public let commit: String
     /// Checks who signed each approval; `nil` leaves approvals unchecked.
     public let verifier: (any ApprovalVerifier)?
+    /// The time the plans' states will be decided at.
+    ///
+    /// A plan expired by then is over, so its approval is not checked. `nil`: every approval of a
+    /// plan that is not over is checked.
+    public let now: WallTime?
 
     public init(
         repository: any SiteRepository,
         codec: any RecordCodec,
         commit: String,
-        verifier: (any ApprovalVerifier)? = nil
+        verifier: (any ApprovalVerifier)? = nil,
+        now: WallTime? = nil
     ) {
         self.repository = repository
         self.codec = codec
         self.commit = commit
         self.verifier = verifier
+        self.now = now
     }
 
     /// The PI18 payload of a write, as plans show it.
@@ -92,22 +99,20 @@ public struct RecordBook: Sendable {
         return plan
     }
 
-    /// Everything the repository holds about plan `id`, with its approval's signature checked.
+    /// Everything the repository holds about plan `id`, with its approval's signature checked
+    /// while the approval can still decide anything.
+    ///
+    /// A plan with a result, an apply in progress, a withdrawal or a stale refusal is over whoever
+    /// signed its approval (``PlanGate`` decides those first), and so is one past its expiry at
+    /// ``now``: their approvals are not checked, which spares a walk of the history per plan (a
+    /// year of applied plans) and lets a fleet mirror hold only recent history.
     public func records(_ id: String) throws -> PlanRecords {
         let plan = try plan(id)  // first: it refuses an id that is not one before it reaches a path
-        let approval = try record(LifecyclePaths.approval(id), of: id) { node throws(RecordFileError) in
-            try ApprovalRecord(node: node)
-        }
-        var check: ApprovalCheck?
-        if let approval, let verifier {
-            check =
-                verifier.isConfigured
-                ? verifier.check(approvalAt: LifecyclePaths.approval(id), principal: approval.approvedBy, tip: commit)
-                : .notConfigured
-        }
-        return PlanRecords(
+        var records = PlanRecords(
             plan: plan,
-            approval: approval,
+            approval: try record(LifecyclePaths.approval(id), of: id) { node throws(RecordFileError) in
+                try ApprovalRecord(node: node)
+            },
             result: try record(LifecyclePaths.result(id), of: id) { node throws(RecordFileError) in
                 try ApplyResult.Summary(node: node)
             },
@@ -121,8 +126,35 @@ public struct RecordBook: Sendable {
             inProgress: try record(LifecyclePaths.inProgress(id), of: id) { node throws(RecordFileError) in
                 try ApplyingRecord(node: node)
             }.flatMap { $0.phase == .ended ? nil : $0 },
-            approvalCheck: check
+            approvalCheck: nil
         )
+        if let approval = records.approval, let verifier {
+            if !verifier.isConfigured {
+                records.approvalCheck = .notConfigured
+            } else if isOver(records) {
+                // Never read as verified: a gate that got this far would refuse the plan.
+                records.approvalCheck = .refused(
+                    commit: nil,
+                    principal: approval.approvedBy,
+                    reason: "not checked: the plan is over"
+                )
+            } else {
+                records.approvalCheck = verifier.check(
+                    approvalAt: LifecyclePaths.approval(id),
+                    principal: approval.approvedBy,
+                    tip: commit
+                )
+            }
+        }
+        return records
+    }
+
+    /// Whether the plan's state no longer depends on who signed its approval.
+    private func isOver(_ records: PlanRecords) -> Bool {
+        if records.result != nil || records.inProgress != nil || records.withdrawal != nil { return true }
+        if records.lastRefusal?.stale == true { return true }
+        if let now, now > records.plan.expires { return true }
+        return false
     }
 
     /// The ids of every plan file.

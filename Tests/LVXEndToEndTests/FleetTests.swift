@@ -26,12 +26,12 @@ struct FleetTests {
         func repo(_ site: String) -> String { root.appendingPathComponent("\(site).git").path }
 
         /// A site whose units lvx-sim serves with `simulator` arguments, imported by `--from-live`.
-        func addSite(_ site: String, _ simulator: [String]) throws {
+        func addSite(_ site: String, _ simulator: [String], now: String? = nil) throws {
             let sim = try SimulatorProcess(simulator)
             sims[site] = sim
             let made = try lvx(
                 ["init", repo(site), "--bare", "--site", site, "--upstream", upstream, "--from-live"],
-                environment: ["LVX_PORTS": sim.portList]
+                environment: ["LVX_PORTS": sim.portList].merging(now.map { ["LVX_NOW": $0] } ?? [:]) { $1 }
             )
             guard made.exitCode == 0 else { throw SimulatorError(message: "lvx init: \(made)") }
         }

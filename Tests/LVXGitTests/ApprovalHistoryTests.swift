@@ -113,6 +113,61 @@ extension GitTests {
             #expect(try repository.commits(touching: ["lvx.yaml"], after: profile, upTo: "HEAD").map(\.id) == [site])
         }
 
+        @Test("a shallow clone answers from the history it holds, and refuses to guess past its edge")
+        func shallowHistory() throws {
+            let directory = try TemporaryDirectory()
+            let path = try makeDesiredStateRepository(in: directory)
+            let repository = try GitRepository.open(path: path)
+            let old = try repository.commit(
+                files: ["approvals/old.yaml": bytes("by: alice\n")],
+                message: "approve old",
+                author: alice,
+                time: at(10)
+            )
+            for n in 0..<4 {
+                _ = try repository.commit(
+                    files: ["dumps/u.yaml": bytes("n: \(n)\n")],
+                    message: "run",
+                    time: at(20 + Int64(n))
+                )
+            }
+            let added = try repository.commit(
+                files: ["approvals/new.yaml": bytes("by: bob\n")],
+                message: "approve new",
+                author: bob,
+                time: at(30)
+            )
+            let edit = try repository.commit(
+                files: ["approvals/new.yaml": bytes("by: mallory\n")],
+                message: "edit new",
+                author: carol,
+                time: at(40)
+            )
+            // The last three commits only: the edge is the last run, whose parents are left out.
+            let clone = directory.path + "/shallow.git"
+            try git("clone", "-q", "--bare", "--depth", "3", "file://" + path, clone, in: directory.path)
+            #expect(FileManager.default.fileExists(atPath: clone + "/shallow"))
+            let shallow = try GitRepository.open(path: clone)
+
+            // What happened inside the window is answered as in the whole history.
+            #expect(try shallow.commitThatAdded(path: "approvals/new.yaml", reachableFrom: "HEAD") == added)
+            #expect(try repository.commitThatAdded(path: "approvals/new.yaml", reachableFrom: "HEAD") == added)
+            let later = try shallow.commits(touching: ["approvals/new.yaml"], after: added, upTo: "HEAD")
+            #expect(later.map(\.id) == [edit])
+            #expect(try shallow.commitThatAdded(path: "approvals/none.yaml", reachableFrom: "HEAD") == nil)
+            // An approval added before the edge is not credited to the edge commit, which holds it.
+            let error = #expect(throws: GitError.self) {
+                try shallow.commitThatAdded(path: "approvals/old.yaml", reachableFrom: "HEAD")
+            }
+            #expect(error?.code == .historyNotFetched)
+            #expect(try repository.commitThatAdded(path: "approvals/old.yaml", reachableFrom: "HEAD") == old)
+            // Nor is a change to profiles/ before the edge made up or left out.
+            let touching = #expect(throws: GitError.self) {
+                try shallow.commits(touching: ["profiles/"], after: nil, upTo: "HEAD")
+            }
+            #expect(touching?.code == .historyNotFetched)
+        }
+
         @Test("a repository that refuses history rewrites refuses a force-push and a branch deletion")
         func historyCannotBeRewritten() throws {
             let directory = try TemporaryDirectory()

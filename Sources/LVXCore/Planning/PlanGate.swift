@@ -232,10 +232,11 @@ public enum PlanState: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether the plan still waits for someone: approval, its apply, or a fresh plan (stale).
+    /// Whether the plan still waits for someone: approval (again, when the one it has does not
+    /// count), its apply, or a fresh plan (stale).
     public var isWaiting: Bool {
         switch self {
-        case .pendingApproval, .approved, .applying, .stale: true
+        case .pendingApproval, .approved, .applying, .stale, .approvalRefused: true
         default: false
         }
     }

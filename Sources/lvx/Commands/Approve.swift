@@ -68,7 +68,7 @@ extension LVXCommand.Approve {
     /// `lvx approve PLAN_ID --fleet UPSTREAM`: finds the site whose branch holds the plan, approves
     /// it in a fresh clone of that branch, and pushes the approval (never forced).
     func approveInFleet(_ upstream: String) throws -> ExitStatus {
-        let (mirror, branches) = try FleetMirror.open(upstream: upstream, cache: cache)
+        let (mirror, branches) = try FleetMirror.open(upstream: upstream, cache: cache, history: .recent)
         let view = FleetView(repository: mirror, codec: YAMLCodec(), clock: SystemClock())
         let holding = branches.filter { branch in
             ((try? view.plans(site: branch.site, tip: branch.tip)) ?? []).contains { $0.id == planID }

@@ -36,7 +36,7 @@ extension LVXCommand {
                 let from = try since.map { try DumpHistory.parseDate($0, endOfDay: false) }
                 var sites: [ReportPage.Site] = []
                 if let fleet {
-                    let (mirror, branches) = try FleetMirror.open(upstream: fleet, cache: cache)
+                    let (mirror, branches) = try FleetMirror.open(upstream: fleet, cache: cache, history: .whole)
                     var options = RepositoryOptions()
                     options.repo = mirror.path
                     for branch in branches {

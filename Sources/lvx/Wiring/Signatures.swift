@@ -66,7 +66,7 @@ struct SignatureVerifier: ApprovalVerifier {
             }
             added = found
             // A later commit that edits the file would ride on the signed one.
-            let touching = try repository.commits(touching: [path], after: nil, upTo: tip)
+            let touching = try repository.commits(touching: [path], after: added, upTo: tip)
             if let later = touching.first(where: { $0.id != added }) {
                 return .refused(
                     commit: later.id,
