@@ -62,17 +62,28 @@ extension GitRepository {
     /// Adds the remote `name` at `url` and makes it the current branch's upstream, as
     /// `git remote add` and `git branch --set-upstream-to` would (the remote branch has the same name).
     ///
-    /// The corresponding C functions are `git_remote_create` and `git_config_set_string`.
+    /// The remote fetches that branch alone (`+refs/heads/B:refs/remotes/NAME/B`).
+    /// The corresponding C functions are `git_remote_create_with_fetchspec` and `git_config_set_string`.
     public func setUpstream(remote name: String, url: String) throws(GitError) {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
+            // Its own branch only: a fleet's upstream holds every site's.
+            let short = Self.shortName(branch)
             var remote: OpaquePointer?
-            try check(git_remote_create(&remote, repo.raw, name, url), "git_remote_create")
+            try check(
+                git_remote_create_with_fetchspec(
+                    &remote,
+                    repo.raw,
+                    name,
+                    url,
+                    "+\(branch):refs/remotes/\(name)/\(short)"
+                ),
+                "git_remote_create_with_fetchspec"
+            )
             git_remote_free(remote)
             var config: OpaquePointer?
             try check(git_repository_config(&config, repo.raw), "git_repository_config")
             defer { git_config_free(config) }
-            let short = Self.shortName(branch)
             try check(git_config_set_string(config, "branch.\(short).remote", name), "git_config_set_string")
             try check(git_config_set_string(config, "branch.\(short).merge", branch), "git_config_set_string")
         }
@@ -81,12 +92,12 @@ extension GitRepository {
     /// Fetches the current branch's upstream remote and says whether it has the branch's
     /// upstream branch (a site that was set up before and is being set up again).
     ///
-    /// The corresponding C functions are `git_remote_fetch` and `git_reference_name_to_id`.
+    /// The corresponding C function is `git_remote_fetch`.
     public func upstreamHasBranch() throws(GitError) -> Bool {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
             guard let remoteName = try Self.upstreamRemote(repo, branch) else { return false }
-            try Self.fetch(remoteName, repo, log: "lvx init: fetch")
+            try Self.fetchUpstream(of: branch, remote: remoteName, repo, log: "lvx init: fetch")
             let tracking = try Self.buffer("git_branch_upstream_name") {
                 git_branch_upstream_name(&$0, repo.raw, branch)
             }

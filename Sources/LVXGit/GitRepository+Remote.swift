@@ -66,7 +66,7 @@ extension GitRepository {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
             guard let remoteName = try Self.upstreamRemote(repo, branch) else { return .noUpstream }
-            try Self.fetch(remoteName, repo, log: "lvx: fetch")
+            try Self.fetchUpstream(of: branch, remote: remoteName, repo, log: "lvx: fetch")
             let upstreamName = try Self.buffer("git_branch_upstream_name") {
                 git_branch_upstream_name(&$0, repo.raw, branch)
             }
@@ -252,14 +252,35 @@ extension GitRepository {
         )
     }
 
-    /// Fetches the remote `name` with its configured refspecs.
+    /// Fetches the upstream of `branch` alone: its `branch.NAME.merge` ref into its
+    /// remote-tracking ref.
     ///
-    /// The corresponding C function is `git_remote_fetch`.
-    static func fetch(_ name: String, _ repo: RepositoryPointer, log: String) throws(GitError) {
+    /// Only that branch: on a fleet's upstream the remote's default refspec (`refs/heads/*`) would
+    /// bring every other site's branch and history into this site's repository on every run.
+    /// The corresponding C functions are `git_branch_upstream_merge`, `git_branch_upstream_name`
+    /// and `git_remote_fetch`.
+    static func fetchUpstream(
+        of branch: String,
+        remote name: String,
+        _ repo: RepositoryPointer,
+        log: String
+    )
+        throws(GitError)
+    {
+        let merge = try buffer("git_branch_upstream_merge") { git_branch_upstream_merge(&$0, repo.raw, branch) }
+        let tracking = try buffer("git_branch_upstream_name") { git_branch_upstream_name(&$0, repo.raw, branch) }
         let remote = try RemoteHandle.lookup(repo, name)
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
-        try check(git_remote_fetch(remote.pointer, nil, &options, log), "git_remote_fetch")
+        let refspec = "+\(merge):\(tracking)"
+        let code = refspec.withCString { spec in
+            var strings: [UnsafeMutablePointer<CChar>?] = [UnsafeMutablePointer(mutating: spec)]
+            return strings.withUnsafeMutableBufferPointer { pointers in
+                var array = git_strarray(strings: pointers.baseAddress, count: 1)
+                return git_remote_fetch(remote.pointer, &array, &options, log)
+            }
+        }
+        try check(code, "git_remote_fetch")
     }
 
     static func upstreamRemote(_ repo: RepositoryPointer, _ branch: String) throws(GitError) -> String? {

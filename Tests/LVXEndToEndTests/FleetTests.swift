@@ -95,6 +95,19 @@ struct FleetTests {
         #expect(sites["cabin"]?["health"] as? String == "in_sync")
         let text = try fleet.fleet(["status"])
         #expect(text.stdout.contains("2 site(s): 2 in sync, 0 with changes, 0 late, 0 unreachable, 0 unknown"))
+        // A site's repository fetches its own branch only, not the fleet's other sites, even
+        // when its remote was set up to fetch every branch (as lvx did before).
+        let refs = ["--git-dir", fleet.repo("home"), "for-each-ref", "--format=%(refname)", "refs/remotes"]
+        #expect(try fleet.git(refs) == "refs/remotes/origin/sites/home\n")
+        try fleet.git([
+            "--git-dir", fleet.repo("home"), "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*",
+        ])
+        #expect(try fleet.run("cabin").exitCode == 0)
+        #expect(try fleet.run("home").exitCode == 0)
+        #expect(try fleet.git(refs) == "refs/remotes/origin/sites/home\n")
+        let cabin = try fleet.tip("cabin")
+        let foreign = try runCommand("/usr/bin/git", ["--git-dir", fleet.repo("home"), "cat-file", "-e", cabin])
+        #expect(foreign.exitCode != 0, "cabin's run commit is not in home's repository")
     }
 
     @Test("a drifted site: exit 2, its drift and pending plan in status, the plan in fleet plans")
