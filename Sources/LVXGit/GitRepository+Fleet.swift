@@ -97,7 +97,7 @@ extension GitRepository {
         try locked { repo throws(GitError) in
             let branch = try currentBranch(repo)
             guard let remoteName = try Self.upstreamRemote(repo, branch) else { return false }
-            try Self.fetchUpstream(of: branch, remote: remoteName, repo, log: "lvx init: fetch")
+            try fetchUpstream(of: branch, remote: remoteName, repo, log: "lvx init: fetch")
             let tracking = try Self.buffer("git_branch_upstream_name") {
                 git_branch_upstream_name(&$0, repo.raw, branch)
             }
