@@ -19,7 +19,10 @@ Ids that lvx would compute (commit ids, digests, plan ids) are random hex of the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
+import re
 from datetime import datetime, timezone
 from typing import IO
 
@@ -115,26 +118,101 @@ def summary(ts: int, end: int, desired: str, code: int, units: list[dict], plan:
     return "\n".join(out) + "\n"
 
 
-def plan_file(rng: random.Random, pid: str, ts: int, drift: dict[int, dict[str, str]]) -> str:
-    out = [
-        f"# lvx plan; approve with `lvx approve {pid}`", f"id: {pid}", f"digest: {pid}{hexid(rng, 48)}",
-        "format_version: 1", f"created: '{iso(ts)}'", f"expires: '{iso(ts + 86400)}'",
-        f"desired_commit: {hexid(rng, 40)}", f"desired_digest: '{hexid(rng, 64)}'", "tool_version: '0.1.0'",
-        "site: home", "units:",
-    ]
+VOLTAGES = {"cutoff_voltage", "stop_discharge_voltage", "stop_charge_voltage", "bulk_voltage", "float_voltage"}
+CURRENTS = {"max_utility_charging_current", "max_charging_current"}
+
+
+def canonical(value) -> str:
+    """JSONValue.text: compact JSON, keys in the order given; a Decimal-like `Raw` unquoted."""
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + canonical(v) for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Raw:
+    """A decimal as lvx writes it (`54.0`), unquoted in JSON."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def setting_json(values: dict[str, str]) -> dict:
+    """Settings.json: voltages as decimals, currents as integers, choices as names, in write order."""
+    order = list(SETTINGS)
+    out = {}
+    for key in sorted(values, key=order.index):
+        v = values[key]
+        out[key] = Raw(v) if key in VOLTAGES else int(v) if key in CURRENTS else v
+    return out
+
+
+def plan_record(rng: random.Random, ts: int, drift: dict[int, dict[str, str]], site: str) -> tuple[str, str, str]:
+    """A plan as lvx writes it, whose digest and id load: (id, digest, YAML text).
+
+    The steps are the setters the planner would choose: MCHGV (bulk and float together) for a
+    float drift, MCHGC addressed to the unit for a charging-current drift.
+    """
+    units = []
     for i, (name, serial, port, slave1, index) in enumerate(UNITS):
         if i not in drift:
             continue
         observed = dict(SETTINGS, **drift[i])
-        key, value = next(iter(drift[i].items()))
-        want = SETTINGS[key]
-        command = (f"MCHGV564,{want.replace('.', '')}" if key == "float_voltage" else f"MCHGC{index}{int(want):03d}")
+        key = next(iter(drift[i]))
+        if key == "float_voltage":
+            keys = ["bulk_voltage", "float_voltage"]
+            command = "MCHGV" + ",".join(SETTINGS[k].replace(".", "") for k in keys)
+        else:
+            keys = [key]
+            command = f"MCHGC{index},{int(SETTINGS[key]):03d}"
+        units.append({
+            "serial": serial, "name": name, "port": port,
+            "firmware": {"main": "06306", "slave1": slave1, "slave2": "00000"},
+            "parallel_index": index, "observed_digest": hexid(rng, 64), "observed": setting_json(observed),
+            "steps": [{"keys": keys, "from": setting_json({k: observed[k] for k in keys}),
+                       "to": setting_json({k: SETTINGS[k] for k in keys}), "command": command}],
+        })
+    content = {
+        "format_version": 1, "created": iso(ts), "expires": iso(ts + 86400), "desired_commit": hexid(rng, 40),
+        "desired_digest": hexid(rng, 64), "tool_version": "0.1.0", "site": site, "units": units,
+    }
+    digest = hashlib.sha256(canonical(content).encode()).hexdigest()
+    pid = digest[:16]
+
+    def flow(values: dict) -> str:
+        return "{" + ", ".join(f"{k}: {canonical(v) if not isinstance(v, str) else v}" for k, v in values.items()) + "}"
+
+    out = [
+        f"# lvx plan; approve with `lvx approve {pid}`", f"id: '{pid}'", f"digest: '{digest}'",
+        "format_version: 1", f"created: '{content['created']}'", f"expires: '{content['expires']}'",
+        f"desired_commit: '{content['desired_commit']}'", f"desired_digest: '{content['desired_digest']}'",
+        "tool_version: '0.1.0'", f"site: {site}", "units:",
+    ]
+    for u in units:
+        step = u["steps"][0]
         out += [
-            f"- serial: '{serial}'", f"  name: {name}", f"  port: {port}",
-            f"  firmware: {{main: '06306', slave1: '{slave1}', slave2: '00000'}}", f"  parallel_index: {index}",
-            f"  observed_digest: '{hexid(rng, 64)}'", f"  observed: {settings_line(observed)}", "  steps:",
-            f"  - keys: [{key}]", f"    from: {{{key}: {value}}}", f"    to: {{{key}: {want}}}", f"    command: {command}",
+            f"- serial: '{u['serial']}'", f"  name: {u['name']}", f"  port: {u['port']}",
+            f"  firmware: {{main: '06306', slave1: '{u['firmware']['slave1']}', slave2: '00000'}}",
+            f"  parallel_index: {u['parallel_index']}", f"  observed_digest: '{u['observed_digest']}'",
+            f"  observed: {flow(u['observed'])}", "  steps:",
+            f"  - keys: [{', '.join(step['keys'])}]", f"    from: {flow(step['from'])}", f"    to: {flow(step['to'])}",
+            f"    command: {step['command']}",
         ]
+    return pid, digest, "\n".join(out) + "\n"
+
+
+def approval_record(pid: str, digest: str, ts: int, created: int) -> str:
+    return (f"# lvx approval of plan {pid}\nformat_version: 1\nplan: '{pid}'\nplan_digest: '{digest}'\n"
+            f"approved_by: alice\napproved_at: '{iso(ts)}'\nexpires: '{iso(created + 86400)}'\n")
+
+
+def result_record(pid: str, ts: int, steps: list[tuple[str, str]]) -> str:
+    out = [f"# lvx apply of plan {pid}", "format_version: 1", f"plan: '{pid}'", "outcome: applied",
+           f"started: '{iso(ts)}'", f"finished: '{iso(ts + 9)}'", "steps:"]
+    out += [f"- {{unit: {unit}, command: {command}, ack: accepted, matched: true}}" for unit, command in steps]
     return "\n".join(out) + "\n"
 
 
@@ -193,6 +271,11 @@ class Generator:
         self.counts = {"runs": 0, "plans": 0, "approvals": 0, "people": 0, "unreachable": 0, "files": 0, "bytes": 0}
         self.drift: dict[int, dict[str, str]] = {}
         self.plan_id: str | None = None
+        self.plan_digest = ""
+        self.plan_created = 0
+        self.plan_steps: list[tuple[str, str]] = []
+        match = re.search(r"(?m)^site: (\S+)$", site.get("lvx.yaml", ""))
+        self.name = match.group(1) if match else "home"
         self.approve_at = 0
         self.approved = False
         self.outage = 0
@@ -230,20 +313,14 @@ class Generator:
             applied = None
             files: dict[str, str] = {}
             if plan_id and not approved and ts >= approve_at:
-                approval = (
-                    f"# lvx approval of plan {plan_id}\nformat_version: 1\nplan: {plan_id}\n"
-                    f"digest: {plan_id}{hexid(rng, 48)}\napproved_by: alice\napproved_at: '{iso(ts - 60)}'\n"
-                )
+                approval = approval_record(plan_id, self.plan_digest, ts - 60, self.plan_created)
                 s.commit(alice, ts - 60, f"approve plan {plan_id}\n", {f"approvals/{plan_id}.yaml": approval})
                 counts["approvals"] += 1
                 counts["people"] += 1
                 approved = True
             if approved and plan_id and down < 0:
                 applied = plan_id
-                files[f"applied/{plan_id}.yaml"] = (
-                    f"# lvx apply of plan {plan_id}\nformat_version: 1\nplan: {plan_id}\nstarted: '{iso(ts)}'\n"
-                    f"finished: '{iso(ts + 9)}'\nresult: applied\nsteps: {len(drift)}\n"
-                )
+                files[f"applied/{plan_id}.yaml"] = result_record(plan_id, ts, self.plan_steps)
                 drift = {}
             if rng.random() < 1 / 2880:
                 note = f"# reviewed {iso(ts)[:10]} by alice\n"
@@ -266,11 +343,13 @@ class Generator:
                               "in_sync": 12 - len(drifted), "drifted": drifted})
             plan_new = False
             if drift and plan_id is None:
-                plan_id = hexid(rng, 16)
+                plan_id, self.plan_digest, text = plan_record(rng, ts, drift, self.name)
+                self.plan_created = ts
+                self.plan_steps = re.findall(r"^  name: (\S+)$[\s\S]*?^    command: (\S+)$", text, re.M)
                 plan_new = True
                 approve_at = ts + rng.randint(2, 20) * 3600
                 approved = False
-                files[f"plans/{plan_id}.yaml"] = plan_file(rng, plan_id, ts, drift)
+                files[f"plans/{plan_id}.yaml"] = text
                 counts["plans"] += 1
             end = ts + rng.randint(3, 6)
             code = 1 if down >= 0 else (2 if drift else 0)
