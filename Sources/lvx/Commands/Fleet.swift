@@ -12,7 +12,7 @@ extension LVXCommand {
         static let configuration = CommandConfiguration(
             abstract: "Every site of a fleet that shares one upstream: their status, and the plans waiting.",
             discussion: """
-                A fleet is one upstream repository with one branch per site, sites/NAME (lvx init --site NAME --upstream URL makes a site's branch and pushes it). Each site's agent fetches its own branch, runs, and pushes its run commit to it, so sites never write to each other's branch, and people change a site by pushing to its branch. lvx fleet fetches every sites/* branch into a local mirror ($XDG_CACHE_HOME/lvx/fleet, or --cache) and reads what the agents committed: runs/last.yaml, the plans and their records. It reads no inverter and writes nothing upstream.
+                A fleet is one upstream repository with one branch per site, sites/NAME (lvx init --site NAME --upstream URL makes a site's branch and pushes it). Each site's agent fetches its own branch, runs, and pushes its run commit to it, so sites never write to each other's branch, and people change a site by pushing to its branch. lvx fleet fetches every sites/* branch into a local mirror ($XDG_CACHE_HOME/lvx/fleet, or --cache) and reads what the agents committed: runs/last.yaml, the plans and their records. The mirror is shallow: each branch's tip, and the history since the oldest approved plan still waiting (to check who signed its approval); lvx report --fleet fetches the rest. It reads no inverter and writes nothing upstream.
                 """,
             subcommands: [FleetStatus.self, FleetPlans.self]
         )
