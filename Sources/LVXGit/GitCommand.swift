@@ -11,8 +11,8 @@ public enum GitCommand {
 
     /// Runs git with `arguments`; its exit status and what it printed on both streams.
     ///
-    /// No prompt for credentials, and none of the `GIT_*` variables a hook runs with (they would
-    /// point git at the hook's repository).
+    /// No prompt for credentials, messages in the C locale, and none of the `GIT_*` variables a
+    /// hook runs with (they would point git at the hook's repository).
     public static func execute(_ arguments: [String]) throws(GitError) -> (status: Int32, output: String) {
         guard let git = path else {
             throw GitError(.library, "the git command is not installed", hint: "apt install git")
@@ -22,6 +22,9 @@ public enum GitCommand {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
+        // Messages lvx reads ("couldn't find remote ref") in English whatever the host's locale.
+        environment["LC_ALL"] = "C"
+        environment["LANGUAGE"] = nil
         for name in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
             environment[name] = nil
         }

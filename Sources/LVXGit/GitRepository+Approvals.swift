@@ -20,9 +20,14 @@ extension GitRepository {
         let path = try Self.checkedPath(Self.trimmed(path))
         return try locked { repo throws(GitError) in
             let walk = try Ancestry(repo, gitDirectory: gitDirectory, tip: try commitID(tip, repo), hiding: nil)
+            // Any edge holding the path hides its first addition, on whichever side of a merge.
+            for node in walk.newestFirst where node.isEdge {
+                if try Tree.lookup(repo, node.treeID).entryID(at: path) != nil {
+                    throw Self.notFetched(before: node.id, path: path)
+                }
+            }
             for node in walk.newestFirst.reversed() {
                 guard try Tree.lookup(repo, node.treeID).entryID(at: path) != nil else { continue }
-                if node.isEdge { throw Self.notFetched(before: node.id, path: path) }
                 var inParent = false
                 for parent in node.parents
                 where try Tree.lookup(repo, walk.treeID(of: parent, repo)).entryID(at: path) != nil {

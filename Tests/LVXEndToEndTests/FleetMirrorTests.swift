@@ -68,6 +68,17 @@ struct FleetMirrorTests {
         // A second status on the same mirror says the same.
         let (again, name2, _) = try Self.state(fleet, signers: signers)
         #expect(again.exitCode == 2 && name2 == "approved", "\(again)")
+        // A later status brings the new run and keeps what the mirror holds, even when it needs
+        // no deepening (approvals unchecked): the history is not cut back to the tip.
+        let count = ["--git-dir", fleet.cache, "rev-list", "--count", "sites/cabin"]
+        let held = Int(try fleet.git(count).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(held > 1, "the deepen brought the history since the plan")
+        #expect(try fleet.run("cabin").exitCode == 2)
+        let unchecked = try lvx([
+            "fleet", "status", fleet.upstream, "--cache", fleet.cache, "--allowed-signers", "none",
+        ])
+        #expect(unchecked.exitCode == 2, "\(unchecked)")
+        #expect(Int(try fleet.git(count).trimmingCharacters(in: .whitespacesAndNewlines)) == held + 1)
         // The report draws whole histories: it fetches the rest, and its timeline starts at the
         // first run.
         let out = fleet.root.appendingPathComponent("report.html").path

@@ -113,6 +113,31 @@ extension GitTests {
             #expect(try repository.commits(touching: ["lvx.yaml"], after: profile, upTo: "HEAD").map(\.id) == [site])
         }
 
+        @Test("an approval written on a branch forked before it was added, merged after, is a later change")
+        func forkedEditIsSeen() throws {
+            let directory = try TemporaryDirectory()
+            let path = try makeDesiredStateRepository(in: directory)
+            let repository = try GitRepository.open(path: path)
+            let fork = try git("rev-parse", "HEAD", in: path)
+            let added = try repository.commit(
+                files: ["approvals/a.yaml": bytes("by: alice\n")],
+                message: "approve a",
+                author: alice,
+                time: at(10)
+            )
+            // Mallory's branch starts before the approval and writes its own version of it.
+            try git("checkout", "-q", "-b", "side", fork, in: path)
+            try write("by: mallory\n", to: path + "/approvals/a.yaml")
+            try git("add", "approvals/a.yaml", in: path)
+            try git("commit", "-q", "-m", "mallory's approval", in: path)
+            let side = try git("rev-parse", "HEAD", in: path)
+            try git("checkout", "-q", "main", in: path)
+            try git("merge", "-q", "--no-ff", "-X", "theirs", "-m", "merge side", "side", in: path)
+            let later = try repository.commits(touching: ["approvals/a.yaml"], after: added, upTo: "HEAD")
+            #expect(later.map(\.id).contains(side), "\(later.map(\.summary))")
+            #expect(!later.map(\.id).contains(added))
+        }
+
         @Test("a shallow clone answers from the history it holds, and refuses to guess past its edge")
         func shallowHistory() throws {
             let directory = try TemporaryDirectory()

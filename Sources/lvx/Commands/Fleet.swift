@@ -126,7 +126,7 @@ struct FleetOptions: ParsableArguments {
                 view.historyNeeded(site: branch.site, tip: branch.tip).map { (branch, $0) }
             }
             if let oldest = needs.map(\.1).min() {
-                try FleetMirror.deepen(mirror, from: upstream, sites: needs.map(\.0.site), since: oldest)
+                FleetMirror.deepen(mirror, from: upstream, sites: needs.map(\.0.site), since: oldest)
                 branches = try FleetMirror.branches(of: mirror, upstream: upstream)
             }
         }
@@ -169,43 +169,81 @@ enum FleetMirror {
     /// It uses the git command when there is one: for a fleet's first fetch it is 7 times as fast as libgit2's
     /// (100 sites of a week's runs: 2.9 s against 19.7 s), it uses the person's SSH and
     /// credential settings, and it can fetch shallow: a year of runs is tens of megabytes per
-    /// site, and status needs the tips. A new or shallow mirror gets only the tips (`--depth=1`),
-    /// and keeps only them (so a site's whole history is never fetched by a status); a mirror
-    /// that holds whole histories (the report's) stays whole. Without git, libgit2 fetches whole
-    /// histories.
-    static func fetch(_ source: String, into mirror: GitRepository, history: History) throws {
-        guard GitCommand.path != nil else { return try mirror.mirrorSiteBranches(from: source) }
-        var arguments = ["--git-dir", mirror.gitDirectory, "fetch", "--quiet", "--prune", "--no-write-fetch-head"]
-        let hasBranches = !((try? mirror.siteBranches()) ?? []).isEmpty
+    /// site, and status needs the tips. A new mirror, and a branch new to a shallow mirror, get
+    /// the tip alone (`--depth=1`); a branch the mirror has gets its new commits (a plain fetch,
+    /// which keeps what a deepen brought); a mirror that holds whole histories (the report's)
+    /// stays whole. Without git, libgit2 fetches whole histories.
+    /// - Returns: `false` when `.whole` was asked and the mirror could not be completed (git
+    ///   cannot unshallow a history cut across a merge): the caller starts the mirror again.
+    static func fetch(_ source: String, into mirror: GitRepository, history: History) throws -> Bool {
+        guard GitCommand.path != nil else {
+            try mirror.mirrorSiteBranches(from: source)
+            return true
+        }
+        let fetch = ["--git-dir", mirror.gitDirectory, "fetch", "--quiet", "--no-write-fetch-head"]
+        let local = Set(((try? mirror.siteBranches()) ?? []).map(\.site))
         switch history {
-        case .whole where mirror.isShallow: arguments.append("--unshallow")
-        case .recent where mirror.isShallow || !hasBranches:
+        case .whole where mirror.isShallow:
+            let (status, _) = try GitCommand.execute(fetch + ["--prune", "--unshallow", source, siteRefspec])
+            return status == 0 && !mirror.isShallow
+        case .recent where local.isEmpty:
             // git fails a shallow fetch that finds no branch (or a transport that cannot fetch
             // shallow); the plain fetch then says which.
-            do {
-                return try GitCommand.run(arguments + ["--depth=1", source, siteRefspec])
-            } catch {}
+            if (try? GitCommand.run(fetch + ["--depth=1", source, siteRefspec])) != nil { return true }
+        case .recent where mirror.isShallow:
+            let remote = try remoteSites(source)
+            for gone in local.subtracting(remote) {
+                try GitCommand.run(["--git-dir", mirror.gitDirectory, "update-ref", "-d", branchRef(gone)])
+            }
+            let known = remote.intersection(local).sorted()
+            let new = remote.subtracting(local).sorted()
+            if !known.isEmpty { try GitCommand.run(fetch + [source] + known.map(branchRefspec)) }
+            if !new.isEmpty { try GitCommand.run(fetch + ["--depth=1", source] + new.map(branchRefspec)) }
+            return true
         case .whole, .recent: break
         }
-        try GitCommand.run(arguments + [source, siteRefspec])
+        try GitCommand.run(fetch + ["--prune", source, siteRefspec])
+        return true
     }
 
+    /// The site names of `source`'s `sites/*` branches (`git ls-remote`).
+    static func remoteSites(_ source: String) throws -> Set<String> {
+        let (status, output) = try GitCommand.execute(["ls-remote", "--heads", source, "refs/heads/sites/*"])
+        guard status == 0 else {
+            throw GitError(
+                .library,
+                "git ls-remote exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
+        }
+        let prefix = "refs/heads/" + GitRepository.siteBranchPrefix
+        return Set(
+            output.split(separator: "\n").compactMap { line in
+                line.split(separator: "\t").last.flatMap { ref in
+                    ref.hasPrefix(prefix) ? String(ref.dropFirst(prefix.count)) : nil
+                }
+            }
+        )
+    }
+
+    static func branchRef(_ site: String) -> String { "refs/heads/\(GitRepository.siteBranchPrefix)\(site)" }
+
+    static func branchRefspec(_ site: String) -> String { "+\(branchRef(site)):\(branchRef(site))" }
+
     /// Fetches the history of `sites` back to `since` (a day earlier, for clocks that disagree).
-    static func deepen(_ mirror: GitRepository, from upstream: String, sites: [String], since: WallTime) throws {
-        let prefix = GitRepository.siteBranchPrefix
+    static func deepen(_ mirror: GitRepository, from upstream: String, sites: [String], since: WallTime) {
         let date = WallTime(secondsSince1970: since.secondsSince1970 - 86_400).iso8601
         do {
             try GitCommand.run(
                 [
                     "--git-dir", mirror.gitDirectory, "fetch", "--quiet", "--no-write-fetch-head",
                     "--shallow-since=" + date, source(upstream),
-                ]
-                    + sites.map { "+refs/heads/\(prefix)\($0):refs/heads/\(prefix)\($0)" }
+                ] + sites.map(branchRefspec)
             )
         } catch {
-            throw CLIError(
-                "cannot fetch the history since \(date) of \(sites.joined(separator: ", ")) from \(upstream): \(error)",
-                hint: "check that git can reach it (SSH keys, network)"
+            // The approvals are then checked against less history: they show as refused, never
+            // as verified, so the rows are still worth printing.
+            Terminal.standardError.warning(
+                "cannot fetch the history since \(date) of \(sites.joined(separator: ", ")) from \(upstream), so their approvals cannot be checked: \(error)"
             )
         }
     }
@@ -213,19 +251,14 @@ enum FleetMirror {
     /// Fetches every `sites/*` branch of `upstream` into the mirror; the mirror and the branches.
     static func open(upstream: String, cache: String?, history: History) throws -> (GitRepository, [SiteBranch]) {
         let path = path(upstream, cache: cache)
-        let mirror: GitRepository
+        var mirror = try openMirror(path)
         do {
-            if FileManager.default.fileExists(atPath: path + "/HEAD") {
-                mirror = try GitRepository.open(path: path)
-            } else {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-                mirror = try GitRepository.initialize(path: path, bare: true)
+            if try !fetch(source(upstream), into: mirror, history: history) {
+                // A shallow mirror git cannot complete: it is a cache, so it is made again.
+                try? FileManager.default.removeItem(atPath: path)
+                mirror = try openMirror(path)
+                _ = try fetch(source(upstream), into: mirror, history: history)
             }
-        } catch {
-            throw CLIError("cannot open the fleet mirror at \(path): \(error)", hint: "pass another --cache directory")
-        }
-        do {
-            try fetch(source(upstream), into: mirror, history: history)
         } catch {
             throw CLIError(
                 "cannot fetch the site branches of \(upstream): \(error)",
@@ -233,6 +266,17 @@ enum FleetMirror {
             )
         }
         return (mirror, try branches(of: mirror, upstream: upstream))
+    }
+
+    /// The mirror at `path`, made when it does not exist.
+    static func openMirror(_ path: String) throws -> GitRepository {
+        do {
+            if FileManager.default.fileExists(atPath: path + "/HEAD") { return try GitRepository.open(path: path) }
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return try GitRepository.initialize(path: path, bare: true)
+        } catch {
+            throw CLIError("cannot open the fleet mirror at \(path): \(error)", hint: "pass another --cache directory")
+        }
     }
 
     /// The site branches the mirror holds; at least one.
