@@ -144,6 +144,7 @@ def race(work: Path, lvx: str, upstream: Path, names: list[str], ports: dict[str
         log = sh(["git", "--git-dir", str(upstream), "log", "--format=%an %s", f"sites/{name}"]).stdout
         before[name] = sum(1 for line in log.splitlines() if line.startswith("lvx run "))
     pushed: list[tuple[str, str]] = []
+    refused: list[str] = []
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -156,19 +157,32 @@ def race(work: Path, lvx: str, upstream: Path, names: list[str], ports: dict[str
         while not stop.is_set():
             name = rng.choice(names)
             clone = clones.get(name)
-            if clone is None:
-                clone = clones[name] = work / f"person-{name}"
-                sh(["git", "clone", "-q", "--depth", "1", "-b", f"sites/{name}", "file://" + str(upstream),
-                    str(clone)])
-            sh(["git", "-C", str(clone), "fetch", "-q", "--depth", "1"])
-            sh(["git", "-C", str(clone), "reset", "-q", "--hard", f"origin/sites/{name}"])
-            profile = next((clone / "profiles").glob("*.yaml"))
-            profile.write_text(profile.read_text() + f"# edit {n}\n")
-            sh(["git", "-C", str(clone), "commit", "-qam", f"a person's edit {n}"])
+            try:
+                if clone is None:
+                    clone = work / f"person-{name}"
+                    sh(["git", "clone", "-q", "--depth", "1", "-b", f"sites/{name}", "file://" + str(upstream),
+                        str(clone)])
+                    clones[name] = clone
+                sh(["git", "-C", str(clone), "fetch", "-q", "--depth", "1"])
+                sh(["git", "-C", str(clone), "reset", "-q", "--hard", f"origin/sites/{name}"])
+                profile = next((clone / "profiles").glob("*.yaml"))
+                profile.write_text(profile.read_text() + f"# edit {n}\n")
+                sh(["git", "-C", str(clone), "commit", "-qam", f"a person's edit {n}"])
+            except SystemExit as failed:  # sh's failure; a thread would drop it silently
+                print(f"person: {failed}", flush=True)
+                continue
             r = sh(["git", "-C", str(clone), "push", "-q"], check=False)
+            for _ in range(3):
+                # Refused (a run pushed first): as a person would, rebase on it and push again.
+                if r.returncode == 0 or sh(["git", "-C", str(clone), "pull", "-q", "--rebase", "--depth", "1"],
+                                           check=False).returncode != 0:
+                    break
+                r = sh(["git", "-C", str(clone), "push", "-q"], check=False)
             if r.returncode == 0:
                 with lock:
                     pushed.append((name, sh(["git", "-C", str(clone), "rev-parse", "HEAD"]).stdout.strip()))
+            else:
+                refused.append(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}")
             n += 1
 
     def agent(name: str, now: str) -> None:
@@ -208,7 +222,9 @@ def race(work: Path, lvx: str, upstream: Path, names: list[str], ports: dict[str
                check=False)
         lost_pushes += r.returncode != 0
     merges = sh(["git", "--git-dir", str(upstream), "rev-list", "--merges", "--all"]).stdout.split()
-    return {"took": took, "reported": sum(reported.values()), "on_upstream": on_upstream, "lost_runs": lost_runs,
+    if refused:
+        print(f"person: {len(refused)} push(es) refused, the last: {refused[-1]}", flush=True)
+    return {"took": took, "refused": len(refused), "reported": sum(reported.values()), "on_upstream": on_upstream, "lost_runs": lost_runs,
             "pushes": len(pushed), "lost_pushes": lost_pushes, "merges": len(merges),
             "replays": sum(replayed.values())}
 
