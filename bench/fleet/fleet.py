@@ -163,26 +163,24 @@ def race(work: Path, lvx: str, upstream: Path, names: list[str], ports: dict[str
                     sh(["git", "clone", "-q", "--depth", "1", "-b", f"sites/{name}", "file://" + str(upstream),
                         str(clone)])
                     clones[name] = clone
-                sh(["git", "-C", str(clone), "fetch", "-q", "--depth", "1"])
-                sh(["git", "-C", str(clone), "reset", "-q", "--hard", f"origin/sites/{name}"])
-                profile = next((clone / "profiles").glob("*.yaml"))
-                profile.write_text(profile.read_text() + f"# edit {n}\n")
-                sh(["git", "-C", str(clone), "commit", "-qam", f"a person's edit {n}"])
+                # Up to three tries: when a run pushed first, the push is refused and the person
+                # makes the edit again on top of it, as one would after a pull.
+                for _ in range(3):
+                    sh(["git", "-C", str(clone), "fetch", "-q", "--depth", "1"])
+                    sh(["git", "-C", str(clone), "reset", "-q", "--hard", f"origin/sites/{name}"])
+                    profile = next((clone / "profiles").glob("*.yaml"))
+                    profile.write_text(profile.read_text() + f"# edit {n}\n")
+                    sh(["git", "-C", str(clone), "commit", "-qam", f"a person's edit {n}"])
+                    r = sh(["git", "-C", str(clone), "push", "-q"], check=False)
+                    if r.returncode == 0:
+                        break
+                    refused.append(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}")
             except SystemExit as failed:  # sh's failure; a thread would drop it silently
                 print(f"person: {failed}", flush=True)
                 continue
-            r = sh(["git", "-C", str(clone), "push", "-q"], check=False)
-            for _ in range(3):
-                # Refused (a run pushed first): as a person would, rebase on it and push again.
-                if r.returncode == 0 or sh(["git", "-C", str(clone), "pull", "-q", "--rebase", "--depth", "1"],
-                                           check=False).returncode != 0:
-                    break
-                r = sh(["git", "-C", str(clone), "push", "-q"], check=False)
             if r.returncode == 0:
                 with lock:
                     pushed.append((name, sh(["git", "-C", str(clone), "rev-parse", "HEAD"]).stdout.strip()))
-            else:
-                refused.append(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}")
             n += 1
 
     def agent(name: str, now: str) -> None:
