@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The fleet benchmark (bench/fleet/fleet.py): lvx fleet status over many site branches of one
-# upstream, and agents racing a person's pushes. Writes bench/results/fleet.md.
-#   bench/fleet.sh [--sites 100] [--days 7] [--race-sites 12] [--rounds 8]
+# upstream, agents racing a person's pushes, and a year of 100 sites with real agents on it.
+# Writes bench/results/fleet.md.
+#   bench/fleet.sh [--sites 100] [--days 7] [--race-sites 4] [--rounds 60] [--year-sites 100]
+#                  [--year-passes 10] [--year-upstream DIR] [--parts reading,racing,year]
 # env: LVX_BIN_DIR  where lvx and lvx-sim are (default .build/release; `make bench` builds them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
