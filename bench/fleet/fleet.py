@@ -319,7 +319,7 @@ def main() -> int:
     ap.add_argument("--year-sites", type=int, default=100)
     ap.add_argument("--year-upstream", help="an upstream generated earlier (part 3), reused as it is")
     ap.add_argument("--year-agents", type=int, default=100, help="how many of the year's sites run real agents")
-    ap.add_argument("--year-passes", type=int, default=4, help="timer periods the agents run on the year (0: none)")
+    ap.add_argument("--year-passes", type=int, default=10, help="timer periods the agents run on the year (0: none)")
     ap.add_argument("--parts", default="reading,racing,year")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "fleet.md"))
     args = ap.parse_args()
