@@ -44,7 +44,10 @@ public enum GitCommand {
     }
 
     /// Runs git with `arguments` and throws, with what it printed, when it fails.
-    public static func run(_ arguments: [String]) throws(GitError) {
+    public static func run(_ arguments: [String]) throws(GitError) { _ = try output(arguments) }
+
+    /// Runs git with `arguments`; what it printed, or an error with it when git fails.
+    public static func output(_ arguments: [String]) throws(GitError) -> String {
         let (status, output) = try execute(arguments)
         guard status == 0 else {
             throw GitError(
@@ -53,5 +56,6 @@ public enum GitCommand {
                     + output.trimmingCharacters(in: .whitespacesAndNewlines)
             )
         }
+        return output
     }
 }

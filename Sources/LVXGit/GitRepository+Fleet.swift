@@ -120,13 +120,8 @@ extension GitRepository {
             var options = git_fetch_options()
             try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
             options.prune = GIT_FETCH_PRUNE
-            let refspec = strdup("+refs/heads/\(Self.siteBranchPrefix)*:refs/heads/\(Self.siteBranchPrefix)*")
-            defer { free(refspec) }
-            var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
-            let code = strings.withUnsafeMutableBufferPointer { buffer in
-                var array = git_strarray(strings: buffer.baseAddress, count: 1)
-                return git_remote_fetch(remote, &array, &options, "lvx fleet: fetch")
-            }
+            let refspec = "+refs/heads/\(Self.siteBranchPrefix)*:refs/heads/\(Self.siteBranchPrefix)*"
+            let code = withStrarray([refspec]) { git_remote_fetch(remote, &$0, &options, "lvx fleet: fetch") }
             try check(code, "git_remote_fetch")
         }
     }

@@ -221,13 +221,7 @@ extension GitRepository {
             }
             return 0
         }
-        let refspec = strdup("\(branch):\(merge)")
-        defer { free(refspec) }
-        var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
-        let code = strings.withUnsafeMutableBufferPointer { buffer in
-            var array = git_strarray(strings: buffer.baseAddress, count: 1)
-            return git_remote_push(remote.pointer, &array, &options)
-        }
+        let code = withStrarray(["\(branch):\(merge)"]) { git_remote_push(remote.pointer, &$0, &options) }
         try check(code, "git_remote_push")
         if let message = rejection.message {
             throw GitError(
@@ -272,28 +266,22 @@ extension GitRepository {
     {
         let merge = try Self.buffer("git_branch_upstream_merge") { git_branch_upstream_merge(&$0, repo.raw, branch) }
         let tracking = try Self.buffer("git_branch_upstream_name") { git_branch_upstream_name(&$0, repo.raw, branch) }
+        let refspec = "+\(merge):\(tracking)"
         if GitCommand.path != nil {
-            let arguments = ["--git-dir", gitDirectory, "fetch", "--quiet", "--no-write-fetch-head", name]
-            let (status, output) = try GitCommand.execute(arguments + ["+\(merge):\(tracking)"])
-            // An upstream without the branch yet (a new site) leaves the tracking ref absent, as
-            // libgit2's fetch does.
-            guard status != 0, !output.contains("couldn't find remote ref") else { return }
-            throw GitError(
-                .library,
-                "git fetch \(name) exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
-            )
+            do {
+                try GitCommand.run([
+                    "--git-dir", gitDirectory, "fetch", "--quiet", "--no-write-fetch-head", name, refspec,
+                ])
+            } catch  where error.message.contains("couldn't find remote ref") {
+                // An upstream without the branch yet (a new site) leaves the tracking ref absent,
+                // as libgit2's fetch does.
+            }
+            return
         }
         let remote = try RemoteHandle.lookup(repo, name)
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
-        let refspec = "+\(merge):\(tracking)"
-        let code = refspec.withCString { spec in
-            var strings: [UnsafeMutablePointer<CChar>?] = [UnsafeMutablePointer(mutating: spec)]
-            return strings.withUnsafeMutableBufferPointer { pointers in
-                var array = git_strarray(strings: pointers.baseAddress, count: 1)
-                return git_remote_fetch(remote.pointer, &array, &options, log)
-            }
-        }
+        let code = withStrarray([refspec]) { git_remote_fetch(remote.pointer, &$0, &options, log) }
         try check(code, "git_remote_fetch")
     }
 

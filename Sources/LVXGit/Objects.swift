@@ -1,4 +1,5 @@
 internal import CLibGit2
+internal import Glibc
 
 // Owners of libgit2 handles. libgit2 imports every handle as `OpaquePointer`, so a tree could be
 // passed where a commit is expected; these non-copyable wrappers give each kind its own type and
@@ -328,5 +329,16 @@ struct Revwalk: ~Copyable {
         if code == GIT_ITEROVER.rawValue { return nil }
         try check(code, "git_revwalk_next")
         return ObjectID(oid)
+    }
+}
+
+/// Calls `body` with `strings` as a `git_strarray` (refspecs for a fetch or a push), whose
+/// C strings live until `body` returns.
+func withStrarray(_ strings: [String], _ body: (inout git_strarray) -> Int32) -> Int32 {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeMutableBufferPointer { buffer in
+        var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+        return body(&array)
     }
 }

@@ -60,16 +60,12 @@ public struct FleetView: Sendable {
     /// then can tell who signed it; an approval dated before its plan is reported as unverified,
     /// never taken for signed. The approvals of plans that are over are not checked at all.
     public func historyNeeded(site: String, tip: String) -> WallTime? {
+        let now = clock.now()
         guard verifier?.isConfigured == true,
-            let snapshot = try? SiteSnapshot.load(
-                repository,
-                codec: codec,
-                revision: tip,
-                today: CivilDate(clock.now())
-            )
+            let snapshot = try? SiteSnapshot.load(repository, codec: codec, revision: tip, today: CivilDate(now))
         else { return nil }
-        let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit, now: clock.now())
-        let live = (try? book.live(policy: snapshot.applyPolicy, now: clock.now())) ?? []
+        let book = RecordBook(repository: repository, codec: codec, commit: snapshot.commit, now: now)
+        let live = (try? book.live(policy: snapshot.applyPolicy, now: now)) ?? []
         return live.filter { $0.approval != nil }.map(\.plan.created).min()
     }
 

@@ -159,10 +159,7 @@ enum FleetMirror {
     }
 
     /// The refspec of every site branch, replaced on each fetch.
-    static var siteRefspec: String {
-        let prefix = GitRepository.siteBranchPrefix
-        return "+refs/heads/\(prefix)*:refs/heads/\(prefix)*"
-    }
+    static var siteRefspec: String { branchRefspec("*") }
 
     /// Fetches every `sites/*` branch of `source` into `mirror`, replacing them.
     ///
@@ -208,14 +205,8 @@ enum FleetMirror {
 
     /// The site names of `source`'s `sites/*` branches (`git ls-remote`).
     static func remoteSites(_ source: String) throws -> Set<String> {
-        let (status, output) = try GitCommand.execute(["ls-remote", "--heads", source, "refs/heads/sites/*"])
-        guard status == 0 else {
-            throw GitError(
-                .library,
-                "git ls-remote exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
-            )
-        }
-        let prefix = "refs/heads/" + GitRepository.siteBranchPrefix
+        let output = try GitCommand.output(["ls-remote", "--heads", source, branchRef("*")])
+        let prefix = branchRef("")
         return Set(
             output.split(separator: "\n").compactMap { line in
                 line.split(separator: "\t").last.flatMap { ref in
@@ -225,8 +216,10 @@ enum FleetMirror {
         )
     }
 
+    /// `refs/heads/sites/SITE` (a glob for `*`).
     static func branchRef(_ site: String) -> String { "refs/heads/\(GitRepository.siteBranchPrefix)\(site)" }
 
+    /// The refspec that replaces the mirror's branch of `site` with the upstream's.
     static func branchRefspec(_ site: String) -> String { "+\(branchRef(site)):\(branchRef(site))" }
 
     /// Fetches the history of `sites` back to `since` (a day earlier, for clocks that disagree).
